@@ -1,0 +1,287 @@
+"""The backward engine: walk the graph from the outputs and apply each node's backward.
+
+1. Discover every node reachable from the roots and count, for each, how many edges
+   lead into it (its dependencies).
+2. Seed the roots' gradient buffers; a node is ready once all its dependencies have
+   delivered. Ready nodes run latest-created first (like torch's sequence numbers).
+3. Each gradient a node returns is made to fit its input: reduced to the input's
+   shape when the op broadcast (`sum_to_shape`, the one broadcasting rule) and cast
+   to the input's dtype; then it is added into the next node's buffer.
+4. `AccumulateGrad` nodes add into `leaf.grad`. `autograd.grad` instead captures the
+   gradients reaching the requested inputs and leaves every `.grad` untouched.
+"""
+
+from __future__ import annotations
+
+import heapq
+
+import numpy as np
+
+from . import grad_mode
+from .hooks import run_hooks
+from .node import AccumulateGrad, gradient_edge
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
+             grad_variables=None, inputs=None) -> None:
+    """Accumulate the gradients of `tensors` w.r.t. graph leaves into their `.grad`."""
+    tensors = _as_tuple(tensors)
+    grads = _root_grads(tensors, _as_tuple(grad_tensors) if grad_tensors is not None else None)
+    if retain_graph is None:
+        retain_graph = create_graph
+    targets = None
+    if inputs is not None:
+        inputs = _as_tuple(inputs)
+        if len(inputs) == 0:
+            raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+        targets = [gradient_edge(t) for t in inputs]
+    captured = _run(tensors, grads, retain_graph, create_graph, targets)
+    if inputs is not None:
+        # backward(inputs=...) accumulates into exactly those tensors, leaves or not.
+        for t, g in zip(inputs, captured):
+            if g is not None and t.grad_fn is not None:
+                _accumulate_into(t, g, create_graph, set())
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         only_inputs=True, allow_unused=None, is_grads_batched=False,
+         materialize_grads=False):
+    """The gradients of `outputs` w.r.t. `inputs`, returned instead of accumulated."""
+    outputs = _as_tuple(outputs)
+    inputs = _as_tuple(inputs)
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    for t in inputs:
+        if not t._requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    grads = _root_grads(outputs, _as_tuple(grad_outputs) if grad_outputs is not None else None)
+    if retain_graph is None:
+        retain_graph = create_graph
+    targets = [gradient_edge(t) for t in inputs]
+    captured = _run(outputs, grads, retain_graph, create_graph, targets)
+    result = []
+    for t, g in zip(inputs, captured):
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    "One of the differentiated Tensors appears to not have been used in the "
+                    "graph. Set allow_unused=True if this is the desired behavior.")
+            if materialize_grads:
+                from ..creation import zeros_like
+                g = zeros_like(t)
+        result.append(g)
+    return tuple(result)
+
+
+def _as_tuple(x) -> tuple:
+    if x is None:
+        return ()
+    if isinstance(x, (tuple, list)):
+        return tuple(x)
+    return (x,)
+
+
+def _root_grads(tensors, grad_tensors) -> list:
+    from ..tensor import Tensor
+    if grad_tensors is None or len(grad_tensors) == 0:
+        grad_tensors = (None,) * len(tensors)
+    if len(grad_tensors) != len(tensors):
+        raise RuntimeError(f"got {len(grad_tensors)} tensors and {len(tensors)} gradients")
+    out = []
+    for i, (t, g) in enumerate(zip(tensors, grad_tensors)):
+        if not t._requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not "
+                               "have a grad_fn")
+        if g is None:
+            if t._data.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            if not (t.dtype.is_floating_point or t.dtype.is_complex):
+                raise RuntimeError("grad can be implicitly created only for real scalar "
+                                   f"outputs but got {t.dtype}")
+            xp = type(t._data) if not isinstance(t._data, np.ndarray) else np
+            g = Tensor._make(np.ones_like(t._data) if xp is np else t._data * 0 + 1)
+        elif not isinstance(g, Tensor):
+            g = Tensor._make(np.asarray(g, dtype=t._data.dtype))
+        elif g.shape != t.shape:
+            raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} "
+                               f"and output[{i}] has a shape of {t.shape}.")
+        out.append(g)
+    return out
+
+
+def _discover(root_nodes):
+    """Every node reachable from the roots, and the edges between them."""
+    seen = set(root_nodes)
+    stack = list(root_nodes)
+    order = []
+    while stack:
+        node = stack.pop()
+        order.append(node)
+        for edge in node.next_functions:
+            if edge is not None and edge[0] not in seen:
+                seen.add(edge[0])
+                stack.append(edge[0])
+    return order
+
+
+def _needed(nodes, target_nodes) -> set:
+    """Nodes from which some target can be reached (the only ones worth running)."""
+    needed = set(target_nodes)
+    changed = True
+    # Reverse-topological fixed point; graphs are small so a few sweeps suffice.
+    while changed:
+        changed = False
+        for node in nodes:
+            if node in needed:
+                continue
+            if any(e is not None and e[0] in needed for e in node.next_functions):
+                needed.add(node)
+                changed = True
+    return needed
+
+
+def _run(roots, root_grads, retain_graph, create_graph, targets):
+    """Execute the graph; return the gradients captured at `targets` (edges) if any."""
+    root_edges = [gradient_edge(t) for t in roots]
+    nodes = _discover({e[0] for e in root_edges})
+    needed = None if targets is None else _needed(nodes, {e[0] for e in targets})
+    deps: dict = {}
+    for node in nodes:
+        if needed is not None and node not in needed:
+            continue
+        for edge in node.next_functions:
+            if edge is not None and (needed is None or edge[0] in needed):
+                deps[edge[0]] = deps.get(edge[0], 0) + 1
+
+    capture = {} if targets is None else {(id(e[0]), e[1]): None for e in targets}
+    buffers: dict = {}
+    handed_out: set = set()  # arrays already stored as some leaf's .grad (never alias two)
+    for (node, nr), g in zip(root_edges, root_grads):
+        _add_to_buffer(buffers, node, nr, g)
+        handed_out.add(id(g._data))
+    ready = [(-n._sequence_nr, id(n), n) for n in {e[0] for e in root_edges}
+             if deps.get(n, 0) == 0]
+    heapq.heapify(ready)
+
+    prev = grad_mode._enabled
+    grad_mode._enabled = bool(create_graph)
+    try:
+        while ready:
+            _, _, node = heapq.heappop(ready)
+            grads = buffers.pop(node, None) or [None] * node.num_outputs
+            grads = _apply_tensor_hooks(node, grads)
+            for nr, g in enumerate(grads):
+                key = (id(node), nr)
+                if key in capture and g is not None:
+                    capture[key] = g
+            runnable = needed is None or node in needed
+            if isinstance(node, AccumulateGrad):
+                if targets is None and grads[0] is not None:
+                    _accumulate_into(node.variable, grads[0], create_graph, handed_out)
+                continue
+            results = _call_node(node, grads) if runnable and any(
+                g is not None for g in grads) else ()
+            if not retain_graph:
+                node.release()
+            _deliver(node, results, buffers, deps, needed, ready)
+    finally:
+        grad_mode._enabled = prev
+    if targets is None:
+        return None
+    return [capture[(id(e[0]), e[1])] for e in targets]
+
+
+def _apply_tensor_hooks(node, grads: list) -> list:
+    if node._tensor_pre_hooks:
+        for nr, hooks in node._tensor_pre_hooks.items():
+            if grads[nr] is not None:
+                grads[nr] = run_hooks(hooks, grads[nr])
+    if node._retained:
+        for nr, ref in node._retained.items():
+            t = ref()
+            if t is not None and grads[nr] is not None:
+                g = grads[nr]
+                t.grad = g if t.grad is None else t.grad + g
+                if not grad_mode._enabled:
+                    t.grad = t.grad.detach()
+    if node._pre_hooks:
+        for hook in list(node._pre_hooks.values()):
+            new = hook(tuple(grads))
+            if new is not None:
+                grads = list(new)
+    return grads
+
+
+def _call_node(node, grads):
+    results = node.backward(*grads)
+    if not isinstance(results, tuple):
+        results = (results,)
+    if node._hooks:
+        for hook in list(node._hooks.values()):
+            new = hook(results, tuple(grads))
+            if new is not None:
+                results = tuple(new)
+    return results
+
+
+def _deliver(node, results, buffers, deps, needed, ready) -> None:
+    """Fit each input gradient to its input and pass it down the edge."""
+    for i, edge in enumerate(node.next_functions):
+        if edge is None:
+            continue
+        child, nr = edge
+        if needed is not None and child not in needed:
+            continue
+        g = results[i] if i < len(results) else None
+        if g is not None:
+            g = _fit_to_input(node, i, g)
+            _add_to_buffer(buffers, child, nr, g)
+        deps[child] -= 1
+        if deps[child] == 0:
+            heapq.heappush(ready, (-child._sequence_nr, id(child), child))
+
+
+def _fit_to_input(node, i: int, g):
+    """Reduce a broadcast gradient to the input's shape and cast it to its dtype."""
+    shape, np_dtype = node._input_meta[i]
+    if g._data.shape != shape:
+        from ..ops.reduction import sum_to_shape
+        try:
+            g = sum_to_shape(g, shape)
+        except ValueError:
+            raise RuntimeError(
+                f"Function {node.name()} returned an invalid gradient at index {i} - got "
+                f"[{', '.join(map(str, g.shape))}] but expected shape compatible with "
+                f"[{', '.join(map(str, shape))}]") from None
+    if g._data.dtype != np_dtype:
+        from ..dtypes import from_numpy_dtype
+        g = g.to(from_numpy_dtype(np_dtype))
+    return g
+
+
+def _add_to_buffer(buffers: dict, node, nr: int, g) -> None:
+    buf = buffers.get(node)
+    if buf is None:
+        buf = buffers[node] = [None] * node.num_outputs
+    buf[nr] = g if buf[nr] is None else buf[nr] + g
+
+
+def _accumulate_into(t, g, create_graph: bool, handed_out: set) -> None:
+    """leaf.grad += g, stealing g's array when nothing else can see it."""
+    g = run_hooks(t._hooks, g) if t.grad_fn is None else g
+    if t.grad is None:
+        if create_graph:
+            t.grad = g
+            return
+        data = g._data
+        owned = data.base is None and data.flags.c_contiguous and id(data) not in handed_out
+        if not owned:
+            data = data.copy()
+        handed_out.add(id(data))
+        from ..tensor import Tensor
+        t.grad = Tensor._make(data)
+    elif create_graph or t.grad._requires_grad:
+        t.grad = t.grad + g
+    else:
+        t.grad._data += g._data  # in place, so views of .grad (flat buffers) see it
+        t.grad._vc[0] += 1

@@ -1,0 +1,48 @@
+"""Tensor hooks and retain_grad.
+
+A hook on a leaf runs before its gradient is accumulated; a hook on a non-leaf runs
+when the gradient for that tensor (output `_output_nr` of its `grad_fn`) is ready,
+before `grad_fn` uses it. `retain_grad` is a hook that runs last and stores `.grad`.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+from .node import _add_hook
+
+
+def register_tensor_hook(t, hook):
+    if not t._requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    if t.grad_fn is None:
+        if t._hooks is None:
+            t._hooks = {}
+        return _add_hook(t._hooks, hook)
+    node = t.grad_fn
+    if node._tensor_pre_hooks is None:
+        node._tensor_pre_hooks = {}
+    hooks = node._tensor_pre_hooks.setdefault(t._output_nr, {})
+    return _add_hook(hooks, hook)
+
+
+def retain_grad(t) -> None:
+    if not t._requires_grad:
+        raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+    if t.grad_fn is None or t._retains_grad:
+        return  # leaves keep their grad anyway
+    t._retains_grad = True
+    node = t.grad_fn
+    if node._retained is None:
+        node._retained = {}
+    node._retained[t._output_nr] = weakref.ref(t)
+
+
+def run_hooks(hooks: dict | None, grad):
+    """Apply hooks in registration order; a hook returning a tensor replaces the grad."""
+    if hooks:
+        for hook in list(hooks.values()):
+            new = hook(grad)
+            if new is not None:
+                grad = new
+    return grad

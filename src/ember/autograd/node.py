@@ -1,0 +1,204 @@
+"""Graph nodes: what autograd records for each op.
+
+A tensor made by a differentiable op points to its `grad_fn`, a Node. The node keeps
+`next_functions` (one `(node, output_nr)` edge per input, None for inputs that need
+no gradient), the values its backward needs, and the shape/dtype of each input so
+the engine can reduce a broadcast gradient (`sum_to`) and cast it back. Leaves that
+require grad are reached through an `AccumulateGrad` node, as in torch.
+"""
+
+from __future__ import annotations
+
+import itertools
+import weakref
+
+from . import grad_mode
+
+_sequence = itertools.count()
+
+
+class Node:
+    """One recorded op. Subclasses implement `backward(self, *grads) -> grads per input`."""
+
+    __slots__ = ("next_functions", "_input_meta", "_sequence_nr", "__dict__", "__weakref__")
+    grad_fn_name = "Node"
+    num_outputs = 1
+    # Rarely set, so class-level defaults keep creating a node cheap:
+    _saved = ()
+    _saved_versions = ()
+    _pre_hooks = None         # {id: hook(grad_outputs)}
+    _hooks = None             # {id: hook(grad_inputs, grad_outputs)}
+    _tensor_pre_hooks = None  # {output_nr: {id: hook(grad)}} from Tensor.register_hook
+    _retained = None          # {output_nr: weakref to a tensor that called retain_grad()}
+
+    def __init__(self):
+        self.next_functions = ()
+        self._input_meta = ()
+        self._sequence_nr = next(_sequence)
+
+    def name(self) -> str:
+        return self.grad_fn_name
+
+    def __repr__(self) -> str:
+        return f"<{self.grad_fn_name} object at {hex(id(self))}>"
+
+    def backward(self, *grads):
+        raise RuntimeError(f"{self.grad_fn_name} has no backward")
+
+    # ---- recording -------------------------------------------------------------------
+    def connect(self, inputs) -> bool:
+        """Record edges to `inputs` (tensors or plain values); True if any needs grad."""
+        edges, meta, any_grad = [], [], False
+        for x in inputs:
+            if getattr(x, "_requires_grad", False):
+                any_grad = True
+                edges.append(gradient_edge(x))
+                meta.append((x._data.shape, x._data.dtype))
+            else:
+                edges.append(None)
+                meta.append(None)
+        self.next_functions = tuple(edges)
+        self._input_meta = tuple(meta)
+        self._sequence_nr = next(_sequence)
+        return any_grad
+
+    def save_for_backward(self, *tensors) -> None:
+        """Keep tensors for backward; an in-place change to one makes backward raise."""
+        self._saved = tuple(_pack(t, self) for t in tensors)
+        self._saved_versions = tuple(t._vc[0] if t is not None and hasattr(t, "_vc") else 0
+                                     for t in tensors)
+
+    @property
+    def saved_tensors(self) -> tuple:
+        """The saved tensors, checked against in-place changes since they were saved."""
+        saved = self._saved
+        if saved is None:
+            raise RuntimeError(
+                "Trying to backward through the graph a second time (or directly access "
+                "saved tensors after they have already been freed). Saved intermediate values "
+                "of the graph are freed when you call .backward() or autograd.grad(). Specify "
+                "retain_graph=True if you need to backward through the graph a second time or "
+                "if you need to access saved tensors after calling backward.")
+        out = []
+        for t, version in zip(saved, self._saved_versions):
+            if isinstance(t, SavedOutput):
+                t = t.unpack(self)
+            if t is not None and hasattr(t, "_vc") and t._vc[0] != version:
+                raise RuntimeError(_modified_message(t, version))
+            out.append(t)
+        return tuple(out)
+
+    def release(self) -> None:
+        """Free saved values after a backward without retain_graph."""
+        if self._saved:
+            self._saved = None
+
+    # ---- hooks ------------------------------------------------------------------------
+    def register_hook(self, hook):
+        """hook(grad_inputs, grad_outputs) -> new grad_inputs or None, after backward."""
+        if self._hooks is None:
+            self._hooks = {}
+        return _add_hook(self._hooks, hook)
+
+    def register_prehook(self, hook):
+        """hook(grad_outputs) -> new grad_outputs or None, before backward."""
+        if self._pre_hooks is None:
+            self._pre_hooks = {}
+        return _add_hook(self._pre_hooks, hook)
+
+
+class SavedOutput:
+    """An op's own output saved for its backward, stored without its grad_fn.
+
+    Saving the output tensor itself would make a cycle (tensor -> grad_fn -> tensor)
+    that only the garbage collector could free; instead keep its array and version
+    counter and rebuild the tensor, pointing at the node, when backward needs it.
+    """
+
+    __slots__ = ("data", "vc", "output_nr", "requires_grad")
+
+    def __init__(self, t):
+        self.data, self.vc, self.output_nr = t._data, t._vc, t._output_nr
+        self.requires_grad = t._requires_grad
+
+    def unpack(self, node):
+        from ..tensor import Tensor
+        t = Tensor._make(self.data, self.requires_grad)
+        t._vc = self.vc
+        if self.requires_grad:
+            t.grad_fn, t._output_nr = node, self.output_nr
+        return t
+
+
+def _pack(t, node):
+    if t is not None and getattr(t, "grad_fn", None) is node:
+        return SavedOutput(t)
+    return t
+
+
+def _modified_message(t, version: int) -> str:
+    from ..tensor import legacy_type_name
+    where = (f", which is output {t._output_nr} of {t.grad_fn.name()}," if t.grad_fn is not None
+             else "")
+    return ("one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: [{legacy_type_name(t)} [{', '.join(map(str, t.shape))}]]"
+            f"{where} is at version {t._vc[0]}; expected version {version} instead. Hint: the "
+            "backtrace further above shows the operation that failed to compute its gradient. "
+            "The variable in question was changed in there or anywhere later. Good luck!")
+
+
+class RemovableHandle:
+    """Returned by register_hook: `handle.remove()` unregisters the hook."""
+
+    _ids = itertools.count()
+
+    def __init__(self, hooks: dict):
+        self.id = next(RemovableHandle._ids)
+        self._hooks = hooks
+
+    def remove(self) -> None:
+        self._hooks.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def _add_hook(hooks: dict, hook) -> RemovableHandle:
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    return handle
+
+
+class AccumulateGrad(Node):
+    """The sink for a leaf tensor: adds the incoming gradient into `leaf.grad`."""
+
+    grad_fn_name = "torch::autograd::AccumulateGrad"
+
+    def __init__(self, variable):
+        super().__init__()
+        self.variable = variable
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {hex(id(self))}>"
+
+
+def gradient_edge(t) -> tuple:
+    """The (node, output_nr) edge through which gradient flows into tensor `t`."""
+    if t.grad_fn is not None:
+        return (t.grad_fn, t._output_nr)
+    ref = t._accumulator
+    acc = ref() if ref is not None else None
+    if acc is None:
+        acc = AccumulateGrad(t)
+        t._accumulator = weakref.ref(acc)
+    return (acc, 0)
+
+
+def recording() -> bool:
+    return grad_mode._enabled

@@ -1,0 +1,83 @@
+"""The pattern every op follows: a Primitive is the op *and* its graph node.
+
+    class Exp(Primitive):
+        grad_fn_name = "ExpBackward0"
+        save_output = True
+
+        def forward(self, x):             # backend arrays in, array out
+            return np.exp(x)
+
+        def backward(self, grad):         # ember Tensors in, one grad per input out
+            result, = self.saved_tensors
+            return grad * result
+
+`Exp.apply(t)` unwraps the tensors, runs `forward`, wraps the result, and - only when
+grad mode is on and some input requires grad - records the node in the graph and
+saves what `save_inputs`/`save_output` name. Because `backward` is written with ember
+ops, gradients of gradients (`create_graph=True`) come for free. Whatever `forward`
+stores on `self` (shapes, dims, masks) is there for `backward` too.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd import grad_mode
+from ..autograd.node import Node
+from ..tensor import Tensor
+
+_FLOATING_KINDS = ("f", "c")
+
+
+class Primitive(Node):
+    """One differentiable op: `forward` on arrays, `backward` with ember ops."""
+
+    save_inputs: tuple = ()     # indices of inputs that backward reads from saved_tensors
+    save_output: bool = False   # also save the (first) output, after the inputs
+    is_view: bool = False       # output aliases input 0 (shares its version counter)
+
+    def __init__(self):  # noqa: D107 - nodes are set up by `connect` when recorded
+        pass
+
+    def forward(self, *arrays, **params):
+        raise TypeError(f"{type(self).__name__} defines no forward")
+
+    @classmethod
+    def apply(cls, *inputs, **params):
+        """Run the op on tensors (and plain Python values) and record it if needed."""
+        node = cls.__new__(cls)
+        arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
+        return node.finish(node.forward(*arrays, **params), inputs)
+
+    def finish(self, out, inputs):
+        """Wrap forward's array(s) as tensors and connect them to the graph."""
+        record = grad_mode._enabled and self.connect(inputs)
+        if type(out) is tuple:
+            outs = tuple(self._wrap(o, inputs, i, record) for i, o in enumerate(out))
+            first = outs[0]
+        else:
+            outs = first = self._wrap(out, inputs, 0, record)
+        if record and (self.save_inputs or self.save_output):
+            saved = [inputs[i] for i in self.save_inputs]
+            if self.save_output:
+                saved.append(first)
+            self.save_for_backward(*saved)
+        return outs
+
+    def _wrap(self, array, inputs, nr: int, record: bool) -> Tensor:
+        t = Tensor._make(array)
+        if self.is_view and nr == 0:
+            src = inputs[0]
+            if array is src._data or np.may_share_memory(array, src._data):
+                t._vc = src._vc
+                t._base = src if src._base is None else src._base
+        if record and t._data.dtype.kind in _FLOATING_KINDS:
+            t._requires_grad = True
+            t.grad_fn = self
+            t._output_nr = nr
+        return t
+
+
+def wrap_array(array) -> Tensor:
+    """A plain (non-differentiable) tensor around an array."""
+    return Tensor._make(array)

@@ -1,0 +1,312 @@
+"""Reductions: sum, mean, max/min (whole and per dim), argmax/argmin, all/any.
+
+`sum_to_shape` lives here too: it is the engine's single rule for reducing a
+broadcast gradient back to its input's shape.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+
+from .. import dtypes
+from ..tensor import Tensor
+from .primitive import Primitive
+
+# torch returns named tuples from per-dim max/min; ember prints them the same way.
+
+
+def _return_type(name: str, fields=("values", "indices")):
+    base = namedtuple(name, fields)
+
+    def __repr__(self):  # noqa: N807
+        inner = ",\n".join(f"{f}={v!r}" for f, v in zip(fields, self))
+        return f"ember.return_types.{name}(\n{inner})"
+
+    return type(name, (base,), {"__slots__": (), "__repr__": __repr__})
+
+
+max_result = _return_type("max")
+min_result = _return_type("min")
+
+
+def normalize_dims(dim, ndim: int) -> tuple:
+    """`dim` (int, sequence or None) as a sorted tuple of non-negative axes."""
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, (int, np.integer)):
+        dim = (dim,)
+    n = max(ndim, 1)
+    out = []
+    for d in dim:
+        if not -n <= d < n:
+            raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, "
+                             f"{n - 1}], but got {d})")
+        d = d % n
+        if d in out:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+        out.append(d)
+    return tuple(sorted(out)) if ndim else ()
+
+
+def _expand_back(grad: Tensor, shape: tuple, axes: tuple, keepdim: bool) -> Tensor:
+    """Undo a reduction's shape: unsqueeze the reduced axes, then broadcast."""
+    if not keepdim and axes:
+        kept = list(shape)
+        for a in axes:
+            kept[a] = 1
+        grad = grad.reshape(tuple(kept))
+    return grad.expand(shape)
+
+
+def sum_to_shape(grad: Tensor, shape: tuple) -> Tensor:
+    """Sum `grad` over the dims that broadcasting added or stretched to reach `shape`."""
+    gshape = grad._data.shape
+    if gshape == tuple(shape):
+        return grad
+    lead = len(gshape) - len(shape)
+    if lead < 0:
+        raise ValueError(f"cannot sum {gshape} to {shape}")
+    axes = list(range(lead))
+    for i, size in enumerate(shape):
+        g = gshape[lead + i]
+        if size == 1 and g != 1:
+            axes.append(lead + i)
+        elif size != g:
+            raise ValueError(f"cannot sum {gshape} to {shape}")
+    out = sum(grad, tuple(axes), keepdim=True) if axes else grad
+    return out.reshape(tuple(shape))
+
+
+# ---------------------------------------------------------------------------------------
+
+
+def _sum_dtype(x, dtype):
+    if dtype is not None:
+        return dtype.np
+    if x.dtype.kind in "biu":
+        return np.int64  # torch sums integers and bools as int64
+    return None
+
+
+class Sum(Primitive):
+    """Sum over `dim` (all dims when None). Shape: (*) -> reduced (*)."""
+
+    grad_fn_name = "SumBackward1"
+
+    def forward(self, x, dim, keepdim, dtype):
+        self.shape, self.keepdim = x.shape, keepdim
+        self.axes = normalize_dims(dim, x.ndim)
+        if dim is None:
+            self.grad_fn_name = "SumBackward0"
+        acc = _sum_dtype(x, dtype)
+        if x.dtype == np.float16 and acc is None:
+            # torch accumulates half in float32
+            return np.sum(x, axis=self.axes, keepdims=keepdim, dtype=np.float32).astype(
+                np.float16)
+        return np.sum(x, axis=self.axes, keepdims=keepdim, dtype=acc)
+
+    def backward(self, grad):
+        return _expand_back(grad, self.shape, self.axes, self.keepdim)
+
+
+class Mean(Primitive):
+    """Mean over `dim` (all dims when None). Floating and complex inputs only."""
+
+    grad_fn_name = "MeanBackward1"
+
+    def forward(self, x, dim, keepdim, dtype):
+        if dtype is not None:
+            x = x.astype(dtype.np)
+        if x.dtype.kind not in "fc":
+            name = {"i": "Long", "b": "Bool", "u": "Byte"}.get(x.dtype.kind, str(x.dtype))
+            if x.dtype == np.int32:
+                name = "Int"
+            raise RuntimeError(
+                "mean(): could not infer output dtype. Input dtype must be either a floating "
+                f"point or complex dtype. Got: {name}")
+        self.shape, self.keepdim = x.shape, keepdim
+        self.axes = normalize_dims(dim, x.ndim)
+        if dim is None:
+            self.grad_fn_name = "MeanBackward0"
+        self.count = int(np.prod([x.shape[a] for a in self.axes])) if self.axes else 1
+        if x.dtype == np.float16:
+            return np.mean(x, axis=self.axes, keepdims=keepdim, dtype=np.float32).astype(
+                np.float16)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.mean(x, axis=self.axes, keepdims=keepdim)
+
+    def backward(self, grad):
+        return _expand_back(grad / self.count, self.shape, self.axes, self.keepdim)
+
+
+def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001 - torch's name
+    """Sum of all elements, or over `dim` (int or tuple), keeping dims if `keepdim`."""
+    return Sum.apply(input, dim=dim, keepdim=keepdim, dtype=dtype)
+
+
+def mean(input, dim=None, keepdim=False, *, dtype=None):
+    """Arithmetic mean of all elements, or over `dim`."""
+    return Mean.apply(input, dim=dim, keepdim=keepdim, dtype=dtype)
+
+
+# ---------------------------------------------------------------------------------------
+# max / min
+
+
+class ExtremumAll(Primitive):
+    """max() / min() / amax / amin over dims: ties share the gradient evenly."""
+
+    save_inputs = (0,)
+    save_output = True
+
+    def forward(self, x, dim, keepdim, largest, name):
+        self.grad_fn_name = name
+        if x.size == 0 and dim is None:
+            raise RuntimeError(f"{name[:3].lower()}(): Expected reduction dim to be specified "
+                               "for input.numel() == 0. Specify the reduction dim with the "
+                               "'dim' argument.")
+        self.axes = normalize_dims(dim, x.ndim)
+        self.keepdim = keepdim
+        reduce = np.max if largest else np.min
+        return reduce(x, axis=self.axes, keepdims=keepdim)
+
+    def backward(self, grad):
+        x, out = self.saved_tensors
+        shape = x.shape
+        out = _expand_back(out, shape, self.axes, self.keepdim)
+        hits = (x == out) | (isnan(x) & isnan(out))
+        count = _expand_back(sum(hits, self.axes, keepdim=self.keepdim), shape, self.axes,
+                             self.keepdim)
+        return _expand_back(grad, shape, self.axes, self.keepdim) * hits / count
+
+
+class ExtremumDim(Primitive):
+    """max(dim)/min(dim): (values, indices); the gradient goes to the chosen index."""
+
+    num_outputs = 2
+
+    def forward(self, x, dim, keepdim, largest):
+        self.grad_fn_name = "MaxBackward0" if largest else "MinBackward0"
+        (axis,) = normalize_dims(dim, x.ndim) or (0,)
+        if x.ndim and x.shape[axis] == 0:
+            raise IndexError(f"{'max' if largest else 'min'}(): Expected reduction dim {dim} "
+                             "to have non-zero size.")
+        self.shape, self.axis, self.keepdim = x.shape, axis, keepdim
+        if x.ndim == 0:
+            return x.copy(), np.zeros((), np.int64)
+        idx = _arg_extremum(x, axis, largest)
+        values = np.take_along_axis(x, idx, axis=axis)
+        self.index = idx
+        if not keepdim:
+            values, idx = values.squeeze(axis), idx.squeeze(axis)
+        return values, idx.astype(np.int64)
+
+    def backward(self, grad, _grad_indices=None):
+        if grad is None:
+            return None
+        if self.index is None or grad.ndim == 0 and len(self.shape) == 0:
+            return grad
+        if not self.keepdim:
+            grad = grad.unsqueeze(self.axis)
+        from .indexing import scatter_into_zeros
+        return scatter_into_zeros(grad, self.index, self.axis, self.shape)
+
+    index = None
+
+
+def _arg_extremum(x, axis: int, largest: bool):
+    """Index of the first max/min along axis (NaN counts as the extremum, like torch)."""
+    if x.dtype.kind in "fc":
+        nan = np.isnan(x)
+        if nan.any():
+            first_nan = np.argmax(nan, axis=axis)
+            best = (np.nanargmax if largest else np.nanargmin)(np.where(nan, 0, x), axis=axis)
+            idx = np.where(nan.any(axis=axis), first_nan, best)
+            return np.expand_dims(idx, axis)
+    f = np.argmax if largest else np.argmin
+    return np.expand_dims(f(x, axis=axis), axis)
+
+
+def _extremum(input, dim, keepdim, largest: bool, name: str):
+    if isinstance(dim, Tensor):
+        from .elementwise import maximum, minimum
+        return (maximum if largest else minimum)(input, dim)
+    if dim is None:
+        return ExtremumAll.apply(input, dim=None, keepdim=False, largest=largest,
+                                 name=f"{name}Backward1")
+    values, indices = ExtremumDim.apply(input, dim=dim, keepdim=keepdim, largest=largest)
+    return (max_result if largest else min_result)(values, indices)
+
+
+def max(input, dim=None, keepdim=False):  # noqa: A001 - torch's name
+    """Largest value, or (values, indices) along `dim`, or elementwise max with a tensor."""
+    return _extremum(input, dim, keepdim, True, "Max")
+
+
+def min(input, dim=None, keepdim=False):  # noqa: A001 - torch's name
+    """Smallest value, or (values, indices) along `dim`, or elementwise min with a tensor."""
+    return _extremum(input, dim, keepdim, False, "Min")
+
+
+def amax(input, dim=(), keepdim=False):
+    """Largest values over `dim` (all dims when empty); ties share the gradient."""
+    dim = None if dim == () or dim == [] else dim
+    return ExtremumAll.apply(input, dim=dim, keepdim=keepdim, largest=True,
+                             name="AmaxBackward0")
+
+
+def amin(input, dim=(), keepdim=False):
+    dim = None if dim == () or dim == [] else dim
+    return ExtremumAll.apply(input, dim=dim, keepdim=keepdim, largest=False,
+                             name="AminBackward0")
+
+
+def _argextremum(input, dim, keepdim, largest: bool) -> Tensor:
+    x = input._data
+    if dim is None:
+        if x.size == 0:
+            raise RuntimeError(f"{'argmax' if largest else 'argmin'}(): Expected reduction dim "
+                               "to be specified for input.numel() == 0.")
+        idx = _arg_extremum(x.reshape(-1), 0, largest).reshape(())
+        if keepdim:
+            idx = idx.reshape((1,) * x.ndim)
+        return Tensor._make(idx.astype(np.int64))
+    (axis,) = normalize_dims(dim, x.ndim) or (0,)
+    if x.ndim == 0:
+        return Tensor._make(np.zeros((), np.int64))
+    idx = _arg_extremum(x, axis, largest)
+    return Tensor._make((idx if keepdim else idx.squeeze(axis)).astype(np.int64))
+
+
+def argmax(input, dim=None, keepdim=False) -> Tensor:
+    """Index of the largest value (in the flattened tensor when `dim` is None)."""
+    return _argextremum(input, dim, keepdim, True)
+
+
+def argmin(input, dim=None, keepdim=False) -> Tensor:
+    return _argextremum(input, dim, keepdim, False)
+
+
+# ---------------------------------------------------------------------------------------
+# logical reductions
+
+
+def all(input, dim=None, keepdim=False) -> Tensor:  # noqa: A001 - torch's name
+    """True where every element (over `dim`) is nonzero; uint8 input gives uint8."""
+    axes = normalize_dims(dim, input.ndim) if dim is not None else None
+    out = np.all(input._data, axis=axes, keepdims=keepdim)
+    return Tensor._make(out.astype(np.uint8) if input.dtype is dtypes.uint8 else out)
+
+
+def any(input, dim=None, keepdim=False) -> Tensor:  # noqa: A001 - torch's name
+    """True where some element (over `dim`) is nonzero."""
+    axes = normalize_dims(dim, input.ndim) if dim is not None else None
+    out = np.any(input._data, axis=axes, keepdims=keepdim)
+    return Tensor._make(out.astype(np.uint8) if input.dtype is dtypes.uint8 else out)
+
+
+def isnan(input) -> Tensor:
+    x = input._data
+    return Tensor._make(np.isnan(x) if x.dtype.kind in "fc" else np.zeros(x.shape, bool))

@@ -1,0 +1,419 @@
+"""Shape ops: views (reshape, transpose, permute, squeeze, expand, ...) and copies.
+
+A view shares memory and the version counter with its input (`is_view = True`), so
+an in-place change through either is seen by both and by autograd's checks. Every
+backward here is another shape op, so it is differentiable again.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..tensor import Tensor, _wrap_dim
+from .primitive import Primitive
+
+
+def _sizes(args) -> tuple:
+    """Accept both `f(2, 3)` and `f((2, 3))`, like torch."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        args = args[0]
+    return tuple(int(a) for a in args)
+
+
+def infer_shape(shape: tuple, numel: int) -> tuple:
+    """Resolve one -1 in `shape`; torch's errors for bad shapes."""
+    shape = list(shape)
+    unknown = [i for i, s in enumerate(shape) if s == -1]
+    if len(unknown) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    for s in shape:
+        if s < -1:
+            raise RuntimeError(f"invalid shape dimension {s}")
+    known = math.prod(s for s in shape if s != -1)
+    if unknown:
+        if known == 0 or numel % known:
+            raise RuntimeError(f"shape '[{', '.join(map(str, shape))}]' is invalid for input of "
+                               f"size {numel}")
+        shape[unknown[0]] = numel // known
+    elif known != numel:
+        raise RuntimeError(f"shape '[{', '.join(map(str, shape))}]' is invalid for input of "
+                           f"size {numel}")
+    return tuple(shape)
+
+
+class Reshape(Primitive):
+    """View (or, when the strides do not allow it, copy) with a new shape."""
+
+    grad_fn_name = "ViewBackward0"
+    is_view = True
+
+    def forward(self, x, shape, must_view):
+        self.in_shape = x.shape
+        shape = infer_shape(shape, x.size)
+        try:
+            return np.reshape(x, shape, copy=False)
+        except ValueError:
+            if must_view:
+                raise RuntimeError(
+                    "view size is not compatible with input tensor's size and stride (at least "
+                    "one dimension spans across two contiguous subspaces). Use .reshape(...) "
+                    "instead.") from None
+            self.grad_fn_name = "UnsafeViewBackward0"
+            return np.reshape(x, shape)  # copies
+
+    def backward(self, grad):
+        return grad.reshape(self.in_shape)
+
+
+def reshape(input, *shape) -> Tensor:
+    """Same data, new shape; a view when possible (-1 infers one size)."""
+    shape = _sizes(shape)
+    if shape == input._data.shape:
+        return Reshape.apply(input, shape=shape, must_view=False)
+    return Reshape.apply(input, shape=shape, must_view=False)
+
+
+def view(input, *shape) -> Tensor:
+    """A view with a new shape; RuntimeError when the strides do not allow one."""
+    if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list, np.integer)):
+        return input.to(shape[0])  # view(dtype)
+    return Reshape.apply(input, shape=_sizes(shape), must_view=True)
+
+
+def view_as(input, other) -> Tensor:
+    return view(input, other.shape)
+
+
+def reshape_as(input, other) -> Tensor:
+    return reshape(input, other.shape)
+
+
+def flatten(input, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dims start_dim..end_dim into one."""
+    shape = input._data.shape
+    if not shape:
+        return reshape(input, (1,))
+    s, e = _wrap_dim(start_dim, len(shape)), _wrap_dim(end_dim, len(shape))
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if s == e:
+        return input
+    new = shape[:s] + (math.prod(shape[s:e + 1]),) + shape[e + 1:]
+    return reshape(input, new)
+
+
+class Permute(Primitive):
+    """Reorder dims (a view)."""
+
+    grad_fn_name = "PermuteBackward0"
+    is_view = True
+
+    def forward(self, x, dims, name):
+        self.grad_fn_name = name
+        self.dims = dims
+        return np.transpose(x, dims)
+
+    def backward(self, grad):
+        return permute(grad, tuple(np.argsort(self.dims)))
+
+
+def permute(input, *dims) -> Tensor:
+    dims = _sizes(dims)
+    ndim = input._data.ndim
+    if len(dims) != ndim:
+        raise RuntimeError("permute(sparse_coo): number of dimensions in the tensor input does "
+                           "not match the length of the desired ordering of dimensions i.e. "
+                           f"input.dim() = {ndim} is not equal to len(dims) = {len(dims)}")
+    dims = tuple(_wrap_dim(d, ndim) for d in dims)
+    if len(set(dims)) != ndim:
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    return Permute.apply(input, dims=dims, name="PermuteBackward0")
+
+
+def transpose(input, dim0: int, dim1: int) -> Tensor:
+    """Swap two dims (a view)."""
+    ndim = input._data.ndim
+    if ndim == 0:
+        return Permute.apply(input, dims=(), name="TransposeBackward0")
+    d0, d1 = _wrap_dim(dim0, ndim), _wrap_dim(dim1, ndim)
+    dims = list(range(ndim))
+    dims[d0], dims[d1] = dims[d1], dims[d0]
+    return Permute.apply(input, dims=tuple(dims), name="TransposeBackward0")
+
+
+swapaxes = swapdims = transpose
+
+
+def t(input) -> Tensor:
+    """Transpose a matrix; vectors and scalars come back unchanged."""
+    ndim = input._data.ndim
+    if ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {ndim}D")
+    return Permute.apply(input, dims=tuple(range(ndim))[::-1], name="TBackward0")
+
+
+class Unsqueeze(Primitive):
+    """Insert a size-1 dim (a view)."""
+
+    grad_fn_name = "UnsqueezeBackward0"
+    is_view = True
+
+    def forward(self, x, dim):
+        self.dim = dim
+        return np.expand_dims(x, dim)
+
+    def backward(self, grad):
+        return squeeze(grad, self.dim)
+
+
+def unsqueeze(input, dim: int) -> Tensor:
+    dim = _wrap_dim(dim, input._data.ndim + 1)
+    return Unsqueeze.apply(input, dim=dim)
+
+
+class Squeeze(Primitive):
+    """Drop size-1 dims (all, one, or a tuple of them); a view."""
+
+    is_view = True
+
+    def forward(self, x, dims, name):
+        self.grad_fn_name = name
+        self.in_shape = x.shape
+        axes = tuple(d for d in dims if x.shape[d] == 1)
+        return np.squeeze(x, axis=axes) if axes else x.view()
+
+    def backward(self, grad):
+        return grad.reshape(self.in_shape)
+
+
+def squeeze(input, dim=None) -> Tensor:
+    ndim = input._data.ndim
+    if dim is None:
+        return Squeeze.apply(input, dims=tuple(range(ndim)), name="SqueezeBackward0")
+    if isinstance(dim, (tuple, list)):
+        dims = tuple(_wrap_dim(d, ndim) for d in dim)
+        return Squeeze.apply(input, dims=dims, name="SqueezeBackward2")
+    dims = (_wrap_dim(dim, ndim),) if ndim else ()
+    return Squeeze.apply(input, dims=dims, name="SqueezeBackward1")
+
+
+class Expand(Primitive):
+    """Broadcast to a larger shape without copying (stride 0 on new/stretched dims)."""
+
+    grad_fn_name = "ExpandBackward0"
+    is_view = True
+
+    def forward(self, x, shape):
+        self.in_shape = x.shape
+        return np.broadcast_to(x, shape)
+
+    def backward(self, grad):
+        from .reduction import sum_to_shape
+        return sum_to_shape(grad, self.in_shape)
+
+
+def expand(input, *sizes) -> Tensor:
+    """Broadcast to `sizes` (-1 keeps a size); torch's error for incompatible sizes."""
+    sizes = _sizes(sizes)
+    shape = input._data.shape
+    if len(sizes) < len(shape):
+        raise RuntimeError(f"expand({_legacy(input)}{{[{', '.join(map(str, shape))}]}}, "
+                           f"size=[{', '.join(map(str, sizes))}]): the number of sizes provided "
+                           f"({len(sizes)}) must be greater or equal to the number of "
+                           f"dimensions in the tensor ({len(shape)})")
+    lead = len(sizes) - len(shape)
+    target = []
+    for i, s in enumerate(sizes):
+        if i < lead:
+            if s < 0:
+                raise RuntimeError(f"The expanded size of the tensor ({s}) isn't allowed in a "
+                                   "leading, non-existing dimension 0")
+            target.append(s)
+            continue
+        have = shape[i - lead]
+        if s == -1:
+            s = have
+        if have != s and have != 1:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({s}) must match the existing size ({have}) "
+                f"at non-singleton dimension {i}.  Target sizes: "
+                f"[{', '.join(map(str, sizes))}].  Tensor sizes: [{', '.join(map(str, shape))}]")
+        target.append(s)
+    return Expand.apply(input, shape=tuple(target))
+
+
+def expand_as(input, other) -> Tensor:
+    return expand(input, other.shape)
+
+
+def broadcast_to(input, size) -> Tensor:
+    return expand(input, size)
+
+
+class Clone(Primitive):
+    """A copy with its own memory (keeps the layout of a dense input, like torch)."""
+
+    grad_fn_name = "CloneBackward0"
+
+    def forward(self, x):
+        return np.array(x, order="K", copy=True)
+
+    def backward(self, grad):
+        return grad
+
+
+def clone(input, *, memory_format=None) -> Tensor:
+    return Clone.apply(input)
+
+
+def contiguous(input, memory_format=None) -> Tensor:
+    """`input` itself when already C-contiguous, else a C-contiguous copy."""
+    if input._data.flags.c_contiguous:
+        return input
+    node = Clone.__new__(Clone)
+    return node.finish(np.ascontiguousarray(input._data), (input,))
+
+
+class Unbind(Primitive):
+    """Split along `dim` into views, one per index."""
+
+    grad_fn_name = "UnbindBackward0"
+    is_view = True
+
+    def forward(self, x, dim):
+        self.dim, self.in_shape, self.dtype = dim, x.shape, x.dtype
+        self.num_outputs = x.shape[dim]
+        return tuple(np.take(x, i, axis=dim) if False else _select(x, dim, i)
+                     for i in range(x.shape[dim]))
+
+    def _wrap(self, array, inputs, nr, record):
+        t = super()._wrap(array, inputs, nr, record)
+        src = inputs[0]
+        t._vc, t._base = src._vc, (src if src._base is None else src._base)
+        return t
+
+    def backward(self, *grads):
+        shape = self.in_shape[:self.dim] + self.in_shape[self.dim + 1:]
+        parts = [g if g is not None else Tensor._make(np.zeros(shape, self.dtype))
+                 for g in grads]
+        return stack(parts, self.dim)
+
+
+def _select(x, dim: int, index: int):
+    key = (slice(None),) * dim + (index,)
+    return x[key]
+
+
+def unbind(input, dim: int = 0) -> tuple:
+    dim = _wrap_dim(dim, input._data.ndim)
+    out = Unbind.apply(input, dim=dim)
+    return out if isinstance(out, tuple) else (out,)
+
+
+class Stack(Primitive):
+    """Join same-shaped tensors along a new dim."""
+
+    grad_fn_name = "StackBackward0"
+
+    def forward(self, *xs, dim):
+        self.dim = dim
+        return np.stack(xs, axis=dim)
+
+    def backward(self, grad):
+        return unbind(grad, self.dim)
+
+
+class Cat(Primitive):
+    """Join tensors along an existing dim."""
+
+    grad_fn_name = "CatBackward0"
+
+    def forward(self, *xs, dim):
+        self.dim = dim
+        self.sizes = [x.shape[dim] if x.ndim else 0 for x in xs]
+        return np.concatenate(xs, axis=dim)
+
+    def backward(self, grad):
+        bounds = np.cumsum([0] + self.sizes)
+        return tuple(narrow(grad, self.dim, int(a), int(b - a))
+                     for a, b in zip(bounds[:-1], bounds[1:]))
+
+
+def stack(tensors, dim: int = 0) -> Tensor:
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    first = tensors[0].shape
+    for i, t in enumerate(tensors):
+        if t.shape != first:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got {first} at "
+                               f"entry 0 and {t.shape} at entry {i}")
+    dim = _wrap_dim(dim, len(first) + 1)
+    tensors = _promote_all(tensors)
+    return Stack.apply(*tensors, dim=dim)
+
+
+def cat(tensors, dim: int = 0) -> Tensor:
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+    # torch skips legacy empty 1-D tensors of shape (0,) when others are not empty
+    real = [t for t in tensors if not (t.ndim == 1 and t.numel() == 0)] or tensors[:1]
+    ref = real[0]
+    if ref.ndim == 0:
+        raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
+    dim = _wrap_dim(dim, ref.ndim)
+    for i, t in enumerate(real):
+        if t.ndim != ref.ndim:
+            raise RuntimeError("Tensors must have same number of dimensions: got "
+                               f"{ref.ndim} and {t.ndim}")
+        for d in range(ref.ndim):
+            if d != dim and t.shape[d] != ref.shape[d]:
+                raise RuntimeError(f"Sizes of tensors must match except in dimension {dim}. "
+                                   f"Expected size {ref.shape[d]} but got size {t.shape[d]} "
+                                   f"for tensor number {i} in the list.")
+    return Cat.apply(*_promote_all(real), dim=dim)
+
+
+concat = concatenate = cat
+
+
+def _promote_all(tensors):
+    from ..dtypes import result_type
+    target = result_type(*tensors)
+    return [t if t.dtype is target else t.to(target) for t in tensors]
+
+
+class Narrow(Primitive):
+    """A view of `length` entries along `dim`, starting at `start`."""
+
+    grad_fn_name = "SliceBackward0"
+    is_view = True
+
+    def forward(self, x, dim, start, length):
+        self.dim, self.start, self.in_shape = dim, start, x.shape
+        key = (slice(None),) * dim + (slice(start, start + length),)
+        self.key = key
+        return x[key]
+
+    def backward(self, grad):
+        from .indexing import embed_in_zeros
+        return embed_in_zeros(grad, self.in_shape, self.key)
+
+
+def narrow(input, dim: int, start: int, length: int) -> Tensor:
+    dim = _wrap_dim(dim, input._data.ndim)
+    size = input._data.shape[dim]
+    if start < 0:
+        start += size
+    if not 0 <= start <= size or length < 0 or start + length > size:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size "
+                           f"({size}).")
+    return Narrow.apply(input, dim=dim, start=int(start), length=int(length))
+
+
+def _legacy(t) -> str:
+    from ..tensor import legacy_type_name
+    return legacy_type_name(t).replace("ember.", "")

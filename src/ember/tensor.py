@@ -1,0 +1,519 @@
+"""Tensor: an n-dimensional array, its autograd metadata, and thin methods.
+
+A Tensor wraps one backend array (`numpy.ndarray` on the CPU, `cupy.ndarray` on a
+GPU) in `_data`. It holds no math: `x + y`, `x.sum(1)` and `x @ w` call the same
+functions as `ember.add`, `ember.sum` and `ember.matmul`, bound at the bottom of this
+file from `ember.ops`, so each op is written exactly once.
+
+Autograd fields: `requires_grad`, `grad`, `grad_fn` (the Node that made it, None for
+leaves), `_output_nr` (which output of `grad_fn` it is) and `_vc`, a version counter
+shared by a tensor and all its views and bumped by every in-place change, so that
+backward can refuse to use a saved value that has since been overwritten.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import backend
+from .dtypes import ALL_DTYPES, dtype, from_numpy_dtype
+
+dtype_cls = dtype
+
+_LEGACY_NAMES = {
+    "float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+    "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor",
+    "uint8": "ByteTensor", "bool": "BoolTensor", "complex64": "ComplexFloatTensor",
+    "complex128": "ComplexDoubleTensor",
+}
+
+
+def legacy_type_name(t) -> str:
+    """`ember.FloatTensor`-style name, as torch's `Tensor.type()` and error messages use."""
+    return f"ember.{_LEGACY_NAMES[t.dtype.name]}"
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple of ints that prints as `ember.Size([2, 3])`."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"ember.Size([{', '.join(map(str, self))}])"
+
+    def numel(self) -> int:
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __getitem__(self, key):
+        out = tuple.__getitem__(self, key)
+        return Size(out) if isinstance(key, slice) else out
+
+    def __add__(self, other):
+        return Size(tuple.__add__(self, tuple(other)))
+
+
+class Tensor:
+    """A multi-dimensional array with autograd, behaving like `torch.Tensor`."""
+
+    __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_output_nr", "_vc", "_base",
+                 "_accumulator", "_hooks", "_retains_grad", "__dict__", "__weakref__")
+    __array_priority__ = 1000  # make `ndarray + Tensor` defer to Tensor.__radd__
+
+    def __init__(self, data=None, *, requires_grad: bool = False):
+        # `ember.Tensor(arr)` is accepted for convenience; ember.tensor() is the factory.
+        arr = np.asarray([] if data is None else data)
+        if arr.dtype == np.float64 and not isinstance(data, np.ndarray):
+            arr = arr.astype(np.float32)
+        self._init(arr, requires_grad)
+
+    @classmethod
+    def _make(cls, data, requires_grad: bool = False):
+        """Wrap a backend array without copying (the fast path every op uses)."""
+        t = object.__new__(cls)
+        if data.__class__ is not np.ndarray and isinstance(data, np.generic):
+            data = np.asarray(data)  # NumPy reductions return scalars; keep arrays
+        t._init(data, requires_grad)
+        return t
+
+    def _init(self, data, requires_grad: bool) -> None:
+        self._data = data
+        self._requires_grad = requires_grad
+        self.grad = None
+        self.grad_fn = None
+        self._output_nr = 0
+        self._vc = [0]
+        self._base = None
+        self._accumulator = None
+        self._hooks = None
+        self._retains_grad = False
+
+    # ---- metadata -----------------------------------------------------------------
+    @property
+    def shape(self) -> Size:
+        return Size(self._data.shape)
+
+    def size(self, dim: int | None = None):
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_wrap_dim(dim, self._data.ndim)]
+
+    @property
+    def dtype(self) -> dtype:
+        return from_numpy_dtype(self._data.dtype)
+
+    @property
+    def device(self) -> backend.device:
+        return backend.device_of(self._data)
+
+    @property
+    def is_cuda(self) -> bool:
+        return not isinstance(self._data, np.ndarray)
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    def ndimension(self) -> int:
+        return self._data.ndim
+
+    def numel(self) -> int:
+        return int(self._data.size)
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def itemsize(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return int(self._data.nbytes)
+
+    def is_floating_point(self) -> bool:
+        return self.dtype.is_floating_point
+
+    def is_complex(self) -> bool:
+        return self.dtype.is_complex
+
+    def type(self, dtype=None):
+        """With no argument, the legacy name (`'ember.FloatTensor'`); else a cast."""
+        if dtype is None:
+            return legacy_type_name(self)
+        return self.to(dtype)
+
+    def stride(self, dim: int | None = None):
+        """Steps in elements between neighbours along each dim (0 for an expanded dim)."""
+        item = self._data.itemsize
+        strides = tuple(s // item for s in self._data.strides)
+        return strides if dim is None else strides[_wrap_dim(dim, self._data.ndim)]
+
+    def storage_offset(self) -> int:
+        root = _root_array(self._data)
+        return (_address(self._data) - _address(root)) // self._data.itemsize
+
+    def is_contiguous(self, memory_format=None) -> bool:
+        return bool(self._data.flags.c_contiguous)
+
+    def data_ptr(self) -> int:
+        return _address(self._data)
+
+    def untyped_storage(self) -> TypedStorage:
+        return self.storage()
+
+    def storage(self) -> TypedStorage:
+        """The flat memory this tensor views (an expanded vector shows 3 values, not 9)."""
+        root = _root_array(self._data)
+        return TypedStorage(root.reshape(-1) if root.flags.c_contiguous else root.ravel())
+
+    @property
+    def _version(self) -> int:
+        return self._vc[0]
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        self.requires_grad_(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if self.grad_fn is not None:
+            if requires_grad:
+                return self
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use "
+                "a computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach().")
+        if requires_grad and not (self.dtype.is_floating_point or self.dtype.is_complex):
+            raise RuntimeError(
+                "only Tensors of floating point and complex dtype can require gradients")
+        self._requires_grad = bool(requires_grad)
+        return self
+
+    @property
+    def data(self) -> Tensor:
+        """A tensor sharing this one's values but outside autograd."""
+        return self.detach()
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        self._data = value._data
+
+    @property
+    def is_sparse(self) -> bool:
+        return False
+
+    @property
+    def layout(self) -> str:
+        return "torch.strided"
+
+    # ---- Python protocol ------------------------------------------------------------
+    def __repr__(self, *, tensor_contents=None) -> str:
+        from ._tensor_str import tensor_repr
+        return tensor_repr(self)
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        if self._data.ndim == 0:
+            return self.item().__format__(spec)
+        return object.__format__(self, spec)
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def __bool__(self) -> bool:
+        n = self._data.size
+        if n == 1:
+            return bool(self._data.reshape(-1)[0])
+        what = "no values" if n == 0 else "more than one value"
+        raise RuntimeError(f"Boolean value of Tensor with {what} is ambiguous")
+
+    def item(self):
+        """The single value as a Python number."""
+        n = self._data.size
+        if n != 1:
+            raise RuntimeError(f"a Tensor with {n} elements cannot be converted to Scalar")
+        return self._data.reshape(-1)[0].item()
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __complex__(self) -> complex:
+        return complex(self.item())
+
+    def __index__(self) -> int:
+        if self._data.size != 1 or self.dtype.is_floating_point or self.dtype.is_complex:
+            raise TypeError("only integer tensors of a single element can be converted to an "
+                            "index")
+        return int(self.item())
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The NumPy array behind this tensor (shared memory, like torch)."""
+        if self._requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
+                               "tensor.detach().numpy() instead.")
+        if not isinstance(self._data, np.ndarray):
+            if not force:
+                raise TypeError(f"can't convert {self.device} device type tensor to numpy. "
+                                "Use Tensor.cpu() to copy the tensor to host memory first.")
+            return self._data.get()
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        arr = self.numpy()
+        return arr if dtype is None else arr.astype(dtype)
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild, (np.asarray(self.detach()._data), self._requires_grad))
+
+    def __deepcopy__(self, memo):
+        if self.grad_fn is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) "
+                               "support the deepcopy protocol at the moment.")
+        out = type(self)._make(self._data.copy(), self._requires_grad)
+        if type(self) is not Tensor:
+            out._requires_grad = self._requires_grad
+        if self.grad is not None:
+            out.grad = self.grad.__deepcopy__(memo)
+        for k, v in self.__dict__.items():
+            import copy
+            out.__dict__[k] = copy.deepcopy(v, memo)
+        memo[id(self)] = out
+        return out
+
+    # ---- autograd ---------------------------------------------------------------------
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate d(self)/d(leaf) into every leaf's `.grad` (see autograd.backward)."""
+        from .autograd.engine import backward
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    def register_hook(self, hook):
+        """hook(grad) -> new grad or None, called when this tensor's gradient is computed."""
+        from .autograd.hooks import register_tensor_hook
+        return register_tensor_hook(self, hook)
+
+    def retain_grad(self) -> None:
+        """Keep `.grad` for a non-leaf tensor after backward."""
+        from .autograd.hooks import retain_grad
+        retain_grad(self)
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad
+
+    def detach(self) -> Tensor:
+        """Same values and version counter, no history, requires_grad=False."""
+        out = Tensor._make(self._data)
+        out._vc = self._vc
+        out._base = self._base if self._base is not None else self
+        return out
+
+    def detach_(self) -> Tensor:
+        if self._base is not None and self._base._requires_grad:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        self.grad_fn = None
+        self._requires_grad = False
+        self._output_nr = 0
+        return self
+
+    # ---- conversions --------------------------------------------------------------------
+    def to(self, *args, **kwargs) -> Tensor:
+        """`to(dtype)`, `to(device)`, `to(device, dtype)`, `to(other)`; self if unchanged."""
+        dtype_, device_, copy = _parse_to(self, *args, **kwargs)
+        from .ops.conversion import to_copy
+        if dtype_ is None or dtype_ is self.dtype:
+            if device_ is None or device_ == self.device:
+                return to_copy(self, self.dtype, None) if copy else self
+        return to_copy(self, dtype_ or self.dtype, device_)
+
+    def cpu(self) -> Tensor:
+        return self.to("cpu")
+
+    def cuda(self, device=None) -> Tensor:
+        return self.to("cuda" if device is None else device)
+
+    def float(self) -> Tensor:
+        return self.to(ALL_DTYPES[7])
+
+    def double(self) -> Tensor:
+        return self.to(ALL_DTYPES[8])
+
+    def half(self) -> Tensor:
+        return self.to(ALL_DTYPES[6])
+
+    def long(self) -> Tensor:
+        return self.to(ALL_DTYPES[5])
+
+    def int(self) -> Tensor:
+        return self.to(ALL_DTYPES[4])
+
+    def short(self) -> Tensor:
+        return self.to(ALL_DTYPES[3])
+
+    def char(self) -> Tensor:
+        return self.to(ALL_DTYPES[2])
+
+    def byte(self) -> Tensor:
+        return self.to(ALL_DTYPES[1])
+
+    def bool(self) -> Tensor:
+        return self.to(ALL_DTYPES[0])
+
+    def cfloat(self) -> Tensor:
+        return self.to(ALL_DTYPES[9])
+
+    def cdouble(self) -> Tensor:
+        return self.to(ALL_DTYPES[10])
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False) -> Tensor:
+        from .creation import tensor
+        return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+        from .creation import zeros
+        return zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+        from .creation import ones
+        return ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+        from .creation import full
+        return full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+        from .creation import empty
+        return empty(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802 - torch's name
+        return self.permute(*range(self._data.ndim - 1, -1, -1))
+
+    @property
+    def mT(self) -> Tensor:  # noqa: N802
+        if self._data.ndim < 2:
+            raise RuntimeError("tensor.mT is only supported on matrices or batches of "
+                               f"matrices. Got {self._data.ndim}-D tensor.")
+        return self.transpose(-2, -1)
+
+    @property
+    def H(self) -> Tensor:  # noqa: N802
+        return self.T.conj() if self.dtype.is_complex else self.T
+
+    @property
+    def mH(self) -> Tensor:  # noqa: N802
+        return self.mT.conj() if self.dtype.is_complex else self.mT
+
+
+class TypedStorage:
+    """The flat memory under a tensor, printed the way torch prints a storage."""
+
+    def __init__(self, flat):
+        self._flat = flat
+
+    def __len__(self) -> int:
+        return self._flat.size
+
+    def size(self) -> int:
+        return self._flat.size
+
+    def tolist(self) -> list:
+        return self._flat.tolist()
+
+    def __getitem__(self, i):
+        return self._flat[i].item()
+
+    def data_ptr(self) -> int:
+        return _address(self._flat)
+
+    def __repr__(self) -> str:
+        name = _LEGACY_NAMES[from_numpy_dtype(self._flat.dtype).name].replace("Tensor",
+                                                                               "Storage")
+        body = "\n".join(f" {v}" for v in self._flat.tolist())
+        sep = "\n" if body else ""
+        return f"{body}{sep}[ember.{name} of size {self._flat.size}]"
+
+
+def _rebuild(array, requires_grad):
+    return Tensor._make(array, requires_grad)
+
+
+def _wrap_dim(dim: int, ndim: int) -> int:
+    """A dim in [-ndim, ndim) made non-negative, with torch's IndexError otherwise."""
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {dim})")
+    return dim + n if dim < 0 else dim
+
+
+def _root_array(a):
+    while a.base is not None and hasattr(a.base, "strides"):
+        a = a.base
+    return a
+
+
+def _address(a) -> int:
+    if isinstance(a, np.ndarray):
+        return a.__array_interface__["data"][0]
+    return int(a.data.ptr)
+
+
+def _parse_to(t, *args, dtype=None, device=None, copy=False, non_blocking=False,
+              memory_format=None):
+    for a in args:
+        if isinstance(a, Tensor):
+            dtype, device = a.dtype, a.device
+        elif a is None:
+            continue
+        elif isinstance(a, (str, backend.device)):
+            device = backend.device(a)
+        elif isinstance(a, dtype_cls):
+            dtype = a
+        elif isinstance(a, bool):
+            continue  # non_blocking: meaningless on the CPU
+        else:
+            raise TypeError(f"to() received an invalid combination of arguments: {a!r}")
+    if isinstance(device, str):
+        device = backend.device(device)
+    return dtype, device, copy
+
+
+def _bind_ops() -> None:
+    """Bind every op that torch also offers as a method (`x.sum()` is `ember.sum(x)`)."""
+    from . import ops
+    for name in ops.TENSOR_METHODS:
+        setattr(Tensor, name, getattr(ops, name))
+    for name, fn in ops.TENSOR_OPERATORS.items():
+        setattr(Tensor, name, fn)
