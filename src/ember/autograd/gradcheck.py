@@ -35,21 +35,19 @@ def _outputs(func, inputs):
 
 
 def _numerical_jacobian(func, inputs, i: int, out_index: int, eps: float) -> np.ndarray:
-    from .grad_mode import no_grad
     x = inputs[i]
     flat = x._data.reshape(-1) if x._data.flags.c_contiguous else None
     if flat is None:
         raise GradcheckError("gradcheck needs contiguous inputs")
     cols = []
-    with no_grad():
-        for k in range(flat.size):
-            orig = flat[k].copy()
-            flat[k] = orig + eps
-            plus = _outputs(func, inputs)[out_index]._data.astype(np.float64).reshape(-1)
-            flat[k] = orig - eps
-            minus = _outputs(func, inputs)[out_index]._data.astype(np.float64).reshape(-1)
-            flat[k] = orig
-            cols.append((plus - minus) / (2 * eps))
+    for k in range(flat.size):
+        orig = flat[k].copy()
+        flat[k] = orig + eps
+        plus = _outputs(func, inputs)[out_index]._data.astype(np.float64).reshape(-1)
+        flat[k] = orig - eps
+        minus = _outputs(func, inputs)[out_index]._data.astype(np.float64).reshape(-1)
+        flat[k] = orig
+        cols.append((plus - minus) / (2 * eps))
     n_out = _outputs(func, inputs)[out_index].numel()
     return np.stack(cols, axis=0) if cols else np.zeros((0, n_out))
 

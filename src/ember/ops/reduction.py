@@ -6,6 +6,7 @@ broadcast gradient back to its input's shape.
 
 from __future__ import annotations
 
+import builtins
 from collections import namedtuple
 
 import numpy as np
@@ -37,7 +38,7 @@ def normalize_dims(dim, ndim: int) -> tuple:
         return tuple(range(ndim))
     if isinstance(dim, (int, np.integer)):
         dim = (dim,)
-    n = max(ndim, 1)
+    n = builtins.max(ndim, 1)
     out = []
     for d in dim:
         if not -n <= d < n:
