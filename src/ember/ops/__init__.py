@@ -89,7 +89,9 @@ from .reduction import (
     mean,
     min,
     sum,
+    std,
     sum_to_shape,
+    var,
 )
 from .shape import (
     broadcast_to,
@@ -128,6 +130,7 @@ TENSOR_METHODS = (
     "log_", "mul_", "neg_", "pow_", "relu_", "sigmoid_", "sqrt_", "sub_", "tanh_", "zero_",
     "addmm", "bmm", "dot", "inner", "matmul", "mm", "mv",
     "all", "amax", "amin", "any", "argmax", "argmin", "isnan", "max", "mean", "min", "sum",
+    "std", "var",
     "broadcast_to", "clone", "contiguous", "expand", "expand_as", "flatten", "narrow",
     "permute", "reshape", "reshape_as", "squeeze", "swapaxes", "swapdims", "t", "transpose",
     "unbind", "unsqueeze", "view", "view_as", "softmax", "log_softmax",

@@ -121,12 +121,10 @@ class Mean(Primitive):
         if dtype is not None:
             x = x.astype(dtype.np)
         if x.dtype.kind not in "fc":
-            name = {"i": "Long", "b": "Bool", "u": "Byte"}.get(x.dtype.kind, str(x.dtype))
-            if x.dtype == np.int32:
-                name = "Int"
+            which = "Input" if dtype is None else "Optional"
             raise RuntimeError(
-                "mean(): could not infer output dtype. Input dtype must be either a floating "
-                f"point or complex dtype. Got: {name}")
+                f"mean(): could not infer output dtype. {which} dtype must be either a floating "
+                f"point or complex dtype. Got: {_scalar_name(x.dtype)}")
         self.shape, self.keepdim = x.shape, keepdim
         self.axes = normalize_dims(dim, x.ndim)
         if dim is None:
@@ -135,11 +133,24 @@ class Mean(Primitive):
         if x.dtype == np.float16:
             return np.mean(x, axis=self.axes, keepdims=keepdim, dtype=np.float32).astype(
                 np.float16)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.mean(x, axis=self.axes, keepdims=keepdim)
+        if self.count == 0:  # torch gives nan, quietly (np.mean would warn)
+            return np.full(np.sum(x, axis=self.axes, keepdims=keepdim).shape, np.nan, x.dtype)
+        return np.mean(x, axis=self.axes, keepdims=keepdim)
 
     def backward(self, grad):
+        if self.count == 0:  # the input is empty, so is its gradient
+            return _expand_back(grad, self.shape, self.axes, self.keepdim)
         return _expand_back(grad / self.count, self.shape, self.axes, self.keepdim)
+
+
+_SCALAR_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
+                 "uint8": "Byte", "bool": "Bool"}
+
+
+def _scalar_name(np_dtype) -> str:
+    """torch's C++ name for a dtype in messages (`Long`, `Int`, `Bool`)."""
+    name = dtypes.from_numpy_dtype(np_dtype).name
+    return _SCALAR_NAMES.get(name, name)
 
 
 def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001 - torch's name
@@ -162,13 +173,16 @@ class ExtremumAll(Primitive):
     save_inputs = (0,)
     save_output = True
 
-    def forward(self, x, dim, keepdim, largest, name):
+    def forward(self, x, dim, keepdim, largest, name, op):
         self.grad_fn_name = name
         if x.size == 0 and dim is None:
-            raise RuntimeError(f"{name[:3].lower()}(): Expected reduction dim to be specified "
+            raise RuntimeError(f"{op}(): Expected reduction dim to be specified "
                                "for input.numel() == 0. Specify the reduction dim with the "
                                "'dim' argument.")
         self.axes = normalize_dims(dim, x.ndim)
+        if dim is not None:
+            raw = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+            _check_nonempty_dims(x, [d % builtins.max(x.ndim, 1) for d in raw], op, raw)
         self.keepdim = keepdim
         reduce = np.max if largest else np.min
         return reduce(x, axis=self.axes, keepdims=keepdim)
@@ -191,9 +205,7 @@ class ExtremumDim(Primitive):
     def forward(self, x, dim, keepdim, largest):
         self.grad_fn_name = "MaxBackward0" if largest else "MinBackward0"
         (axis,) = normalize_dims(dim, x.ndim) or (0,)
-        if x.ndim and x.shape[axis] == 0:
-            raise IndexError(f"{'max' if largest else 'min'}(): Expected reduction dim {dim} "
-                             "to have non-zero size.")
+        _check_nonempty_dims(x, (axis,), "max" if largest else "min")
         self.shape, self.axis, self.keepdim = x.shape, axis, keepdim
         if x.ndim == 0:
             return x.copy(), np.zeros((), np.int64)
@@ -217,6 +229,16 @@ class ExtremumDim(Primitive):
     index = None
 
 
+def _check_nonempty_dims(x, axes, op: str, shown=None) -> None:
+    """torch refuses to reduce a max/min over a dim of size 0 (there is no identity).
+
+    `shown` are the dims as the user wrote them (amax's message quotes them unwrapped).
+    """
+    for a, s in zip(axes, shown if shown is not None else axes):
+        if x.ndim and x.shape[a] == 0:
+            raise IndexError(f"{op}(): Expected reduction dim {s} to have non-zero size.")
+
+
 def _arg_extremum(x, axis: int, largest: bool):
     """Index of the first max/min along axis (NaN counts as the extremum, like torch)."""
     if x.dtype.kind in "fc":
@@ -236,7 +258,7 @@ def _extremum(input, dim, keepdim, largest: bool, name: str):
         return (maximum if largest else minimum)(input, dim)
     if dim is None:
         return ExtremumAll.apply(input, dim=None, keepdim=False, largest=largest,
-                                 name=f"{name}Backward1")
+                                 name=f"{name}Backward1", op=name.lower())
     values, indices = ExtremumDim.apply(input, dim=dim, keepdim=keepdim, largest=largest)
     return (max_result if largest else min_result)(values, indices)
 
@@ -255,26 +277,28 @@ def amax(input, dim=(), keepdim=False):
     """Largest values over `dim` (all dims when empty); ties share the gradient."""
     dim = None if dim == () or dim == [] else dim
     return ExtremumAll.apply(input, dim=dim, keepdim=keepdim, largest=True,
-                             name="AmaxBackward0")
+                             name="AmaxBackward0", op="amax")
 
 
 def amin(input, dim=(), keepdim=False):
     dim = None if dim == () or dim == [] else dim
     return ExtremumAll.apply(input, dim=dim, keepdim=keepdim, largest=False,
-                             name="AminBackward0")
+                             name="AminBackward0", op="amin")
 
 
 def _argextremum(input, dim, keepdim, largest: bool) -> Tensor:
     x = input._data
+    op = "argmax" if largest else "argmin"
     if dim is None:
         if x.size == 0:
-            raise RuntimeError(f"{'argmax' if largest else 'argmin'}(): Expected reduction dim "
-                               "to be specified for input.numel() == 0.")
+            raise IndexError(f"{op}(): Expected reduction dim to be specified for "
+                             "input.numel() == 0.")
         idx = _arg_extremum(x.reshape(-1), 0, largest).reshape(())
         if keepdim:
             idx = idx.reshape((1,) * x.ndim)
         return Tensor._make(idx.astype(np.int64))
     (axis,) = normalize_dims(dim, x.ndim) or (0,)
+    _check_nonempty_dims(x, (axis,), op)
     if x.ndim == 0:
         return Tensor._make(np.zeros((), np.int64))
     idx = _arg_extremum(x, axis, largest)
@@ -311,3 +335,64 @@ def any(input, dim=None, keepdim=False) -> Tensor:  # noqa: A001 - torch's name
 def isnan(input) -> Tensor:
     x = input._data
     return Tensor._make(np.isnan(x) if x.dtype.kind in "fc" else np.zeros(x.shape, bool))
+
+
+# ---------------------------------------------------------------------------------------
+# variance and standard deviation
+
+
+class Var(Primitive):
+    """Variance over `dim` with Bessel's `correction` (1 = unbiased, torch's default).
+
+    out = sum((x - mean)^2) / (n - correction);  grad_x = grad * 2 (x - mean) / (n - c).
+    """
+
+    grad_fn_name = "VarBackward0"
+    save_inputs = (0,)
+
+    def forward(self, x, dim, correction, keepdim, take_sqrt):
+        if x.dtype.kind not in "fc":
+            raise RuntimeError("std and var only support floating point and complex dtypes")
+        self.axes = normalize_dims(dim, x.ndim)
+        self.keepdim, self.take_sqrt = keepdim, take_sqrt
+        self.save_output = take_sqrt  # std's backward divides by std itself
+        n = int(np.prod([x.shape[a] for a in self.axes])) if self.axes else 1
+        self.denom = builtins.max(n - correction, 0)
+        if take_sqrt:
+            self.grad_fn_name = "StdBackward0"
+        centered = x - np.mean(x, axis=self.axes, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            var = np.sum(centered * centered, axis=self.axes, keepdims=keepdim) / \
+                x.dtype.type(self.denom)
+            return np.sqrt(var) if take_sqrt else var
+
+    def backward(self, grad):
+        x, *out = self.saved_tensors
+        centered = x - x.mean(self.axes, keepdim=True)
+        grad = _expand_back(grad, x.shape, self.axes, self.keepdim)
+        if self.take_sqrt:
+            std_ = _expand_back(out[0], x.shape, self.axes, self.keepdim)
+            return grad * centered / (std_ * self.denom)
+        return grad * 2 * centered / self.denom
+
+
+def _correction(unbiased, correction) -> int:
+    if correction is not None:
+        return correction
+    return 1 if unbiased is None or unbiased else 0
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Variance over `dim` (all dims when None); `correction=1` divides by n - 1."""
+    if isinstance(dim, bool):  # var(x, False): the positional `unbiased` of old torch
+        dim, unbiased = None, dim
+    c = _correction(unbiased, correction)
+    return Var.apply(input, dim=dim, correction=c, keepdim=keepdim, take_sqrt=False)
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Standard deviation over `dim`; `correction=1` (the default) divides by n - 1."""
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    c = _correction(unbiased, correction)
+    return Var.apply(input, dim=dim, correction=c, keepdim=keepdim, take_sqrt=True)
