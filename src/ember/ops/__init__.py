@@ -88,8 +88,8 @@ from .reduction import (
     max,
     mean,
     min,
-    sum,
     std,
+    sum,
     sum_to_shape,
     var,
 )
