@@ -9,6 +9,12 @@ ember.dtypes / ember.random / ember.backend, and NumPy (or CuPy) underneath.
 
 __version__ = "0.1.0"
 
+import numpy as _np
+
+# torch computes silently in IEEE arithmetic (1/0 = inf, 0/0 = nan, overflow = inf);
+# NumPy would warn on each. ember follows torch, for the whole process.
+_np.seterr(all="ignore")
+
 from .dtypes import (
     bool_ as bool, cdouble, cfloat, complex64, complex128, double, dtype, float, float16,
     float32, float64, get_default_dtype, half, int, int8, int16, int32, int64, long,
