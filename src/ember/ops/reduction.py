@@ -98,9 +98,9 @@ class Sum(Primitive):
 
     def forward(self, x, dim, keepdim, dtype):
         self.shape, self.keepdim = x.shape, keepdim
-        self.axes = normalize_dims(dim, x.ndim)
-        if dim is None:
+        if dim is _ALL:
             self.grad_fn_name = "SumBackward0"
+        self.axes = normalize_dims(_all_if_empty(dim), x.ndim)
         acc = _sum_dtype(x, dtype)
         if x.dtype == np.float16 and acc is None:
             # torch accumulates half in float32
@@ -126,9 +126,9 @@ class Mean(Primitive):
                 f"mean(): could not infer output dtype. {which} dtype must be either a floating "
                 f"point or complex dtype. Got: {_scalar_name(x.dtype)}")
         self.shape, self.keepdim = x.shape, keepdim
-        self.axes = normalize_dims(dim, x.ndim)
-        if dim is None:
+        if dim is _ALL:
             self.grad_fn_name = "MeanBackward0"
+        self.axes = normalize_dims(_all_if_empty(dim), x.ndim)
         self.count = int(np.prod([x.shape[a] for a in self.axes])) if self.axes else 1
         if x.dtype == np.float16:
             return np.mean(x, axis=self.axes, keepdims=keepdim, dtype=np.float32).astype(
@@ -153,13 +153,28 @@ def _scalar_name(np_dtype) -> str:
     return _SCALAR_NAMES.get(name, name)
 
 
-def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001 - torch's name
-    """Sum of all elements, or over `dim` (int or tuple), keeping dims if `keepdim`."""
+# "no dim given": torch then records SumBackward0/MeanBackward0 instead of ...Backward1.
+_ALL = "all"
+
+
+def _all_if_empty(dim):
+    """`dim=None`, `()` and `[]` all mean every dim for sum and mean, as in torch."""
+    if dim is _ALL or dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
+        return None
+    return dim
+
+
+def sum(input, dim=_ALL, keepdim=False, *, dtype=None):  # noqa: A001 - torch's name
+    """Sum of all elements, or over `dim` (int or tuple), keeping dims if `keepdim`.
+
+    Shape: (*) -> () when no dim is given, else `input.shape` without (or, with
+    `keepdim`, with size 1 at) the reduced dims. Integers and bools sum to int64.
+    """
     return Sum.apply(input, dim=dim, keepdim=keepdim, dtype=dtype)
 
 
-def mean(input, dim=None, keepdim=False, *, dtype=None):
-    """Arithmetic mean of all elements, or over `dim`."""
+def mean(input, dim=_ALL, keepdim=False, *, dtype=None):
+    """Arithmetic mean of all elements, or over `dim`; floating or complex input only."""
     return Mean.apply(input, dim=dim, keepdim=keepdim, dtype=dtype)
 
 
