@@ -28,6 +28,10 @@ _LEGACY_NAMES = {
 }
 
 
+_new_object = object.__new__
+_ndarray = np.ndarray
+
+
 def legacy_type_name(t) -> str:
     """`ember.FloatTensor`-style name, as torch's `Tensor.type()` and error messages use."""
     return f"ember.{_LEGACY_NAMES[t.dtype.name]}"
@@ -58,8 +62,15 @@ class Size(tuple):
 class Tensor:
     """A multi-dimensional array with autograd, behaving like `torch.Tensor`."""
 
-    __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_output_nr", "_vc", "_base",
-                 "_accumulator", "_hooks", "_retains_grad", "__dict__", "__weakref__")
+    # Every op makes a Tensor, so only the fields every tensor needs are slots; the
+    # rarely set ones are class-level defaults, overridden per instance when needed.
+    __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_vc", "__dict__",
+                 "__weakref__")
+    _output_nr = 0         # which output of grad_fn this tensor is
+    _base = None           # the tensor this one is a view of
+    _accumulator = None    # weakref to the AccumulateGrad node of a leaf
+    _hooks = None          # {id: hook} registered on a leaf
+    _retains_grad = False
     __array_priority__ = 1000  # make `ndarray + Tensor` defer to Tensor.__radd__
 
     def __init__(self, data=None, *, requires_grad: bool = False):
@@ -67,28 +78,24 @@ class Tensor:
         arr = np.asarray([] if data is None else data)
         if arr.dtype == np.float64 and not isinstance(data, np.ndarray):
             arr = arr.astype(np.float32)
-        self._init(arr, requires_grad)
+        self._data = arr
+        self._requires_grad = requires_grad
+        self.grad = None
+        self.grad_fn = None
+        self._vc = [0]
 
     @classmethod
     def _make(cls, data, requires_grad: bool = False):
         """Wrap a backend array without copying (the fast path every op uses)."""
-        t = object.__new__(cls)
-        if data.__class__ is not np.ndarray and isinstance(data, np.generic):
+        t = _new_object(cls)
+        if data.__class__ is not _ndarray and isinstance(data, np.generic):
             data = np.asarray(data)  # NumPy reductions return scalars; keep arrays
-        t._init(data, requires_grad)
+        t._data = data
+        t._requires_grad = requires_grad
+        t.grad = None
+        t.grad_fn = None
+        t._vc = [0]  # version counter, shared with views
         return t
-
-    def _init(self, data, requires_grad: bool) -> None:
-        self._data = data
-        self._requires_grad = requires_grad
-        self.grad = None
-        self.grad_fn = None
-        self._output_nr = 0
-        self._vc = [0]
-        self._base = None
-        self._accumulator = None
-        self._hooks = None
-        self._retains_grad = False
 
     # ---- metadata -----------------------------------------------------------------
     @property

@@ -51,13 +51,25 @@ class Primitive(Node):
 
     def finish(self, out, inputs):
         """Wrap forward's array(s) as tensors and connect them to the graph."""
-        record = grad_mode._enabled and self.connect(inputs)
+        if grad_mode._enabled:
+            for x in inputs:
+                if getattr(x, "_requires_grad", False):
+                    return self._record(out, inputs)
+        # Not recorded: the common inference path, kept short.
         if type(out) is tuple:
-            outs = tuple(self._wrap(o, inputs, i, record) for i, o in enumerate(out))
+            return tuple(self._wrap(o, inputs, i, False) for i, o in enumerate(out))
+        if self.is_view:
+            return self._wrap(out, inputs, 0, False)
+        return _make(out)
+
+    def _record(self, out, inputs):
+        self.connect(inputs)
+        if type(out) is tuple:
+            outs = tuple(self._wrap(o, inputs, i, True) for i, o in enumerate(out))
             first = outs[0]
         else:
-            outs = first = self._wrap(out, inputs, 0, record)
-        if record and (self.save_inputs or self.save_output):
+            outs = first = self._wrap(out, inputs, 0, True)
+        if self.save_inputs or self.save_output:
             saved = [inputs[i] for i in self.save_inputs]
             if self.save_output:
                 saved.append(first)
@@ -65,7 +77,7 @@ class Primitive(Node):
         return outs
 
     def _wrap(self, array, inputs, nr: int, record: bool) -> Tensor:
-        t = Tensor._make(array)
+        t = _make(array)
         if self.is_view and nr == 0:
             src = inputs[0]
             if array is src._data or np.may_share_memory(array, src._data):
@@ -74,8 +86,12 @@ class Primitive(Node):
         if record and t._data.dtype.kind in _FLOATING_KINDS:
             t._requires_grad = True
             t.grad_fn = self
-            t._output_nr = nr
+            if nr:
+                t._output_nr = nr
         return t
+
+
+_make = Tensor._make
 
 
 def wrap_array(array) -> Tensor:
