@@ -8,6 +8,7 @@ backward here is another shape op, so it is differentiable again.
 from __future__ import annotations
 
 import math
+from builtins import all as builtins_all
 
 import numpy as np
 
@@ -25,61 +26,98 @@ def _sizes(args) -> tuple:
 def infer_shape(shape: tuple, numel: int) -> tuple:
     """Resolve one -1 in `shape`; torch's errors for bad shapes."""
     shape = list(shape)
+    text = f"[{', '.join(map(str, shape))}]"
     unknown = [i for i, s in enumerate(shape) if s == -1]
     if len(unknown) > 1:
         raise RuntimeError("only one dimension can be inferred")
-    for s in shape:
+    for i, s in enumerate(shape):
         if s < -1:
-            raise RuntimeError(f"invalid shape dimension {s}")
+            raise RuntimeError(f"invalid shape dimension {s} at index {i} of shape {text}")
     known = math.prod(s for s in shape if s != -1)
     if unknown:
+        if known == 0 and numel == 0:
+            raise RuntimeError(f"cannot reshape tensor of 0 elements into shape {text} because "
+                               "the unspecified dimension size -1 can be any value and is "
+                               "ambiguous")
         if known == 0 or numel % known:
-            raise RuntimeError(f"shape '[{', '.join(map(str, shape))}]' is invalid for input of "
-                               f"size {numel}")
+            raise RuntimeError(f"shape '{text}' is invalid for input of size {numel}")
         shape[unknown[0]] = numel // known
     elif known != numel:
-        raise RuntimeError(f"shape '[{', '.join(map(str, shape))}]' is invalid for input of "
-                           f"size {numel}")
+        raise RuntimeError(f"shape '{text}' is invalid for input of size {numel}")
     return tuple(shape)
 
 
-class Reshape(Primitive):
-    """View (or, when the strides do not allow it, copy) with a new shape."""
+class ViewPrimitive(Primitive):
+    """A primitive whose first output aliases its input: same memory, same version counter.
 
-    grad_fn_name = "ViewBackward0"
+    `Primitive` recognises a view by `np.may_share_memory`, which is False for arrays
+    with no elements; torch still calls `x[:, 4:]` of a (3, 4) tensor a view of `x`.
+    """
+
     is_view = True
 
-    def forward(self, x, shape, must_view):
+    def _wrap(self, array, inputs, nr, record):
+        t = super()._wrap(array, inputs, nr, record)
+        if t._base is None and array.size == 0 and self.is_view:
+            src = inputs[0]
+            t._vc, t._base = src._vc, (src if src._base is None else src._base)
+        return t
+
+
+class Reshape(ViewPrimitive):
+    """A view with a new shape (the caller has checked that the strides allow one).
+
+    Shape: (*in) -> shape, same number of elements. torch names the node ViewBackward0
+    for `view` and for `reshape` of a contiguous tensor, ReshapeAliasBackward0 for a
+    `reshape` that can view a non-contiguous tensor, and UnsafeViewBackward0 for the
+    reshape of a fresh contiguous copy.
+    """
+
+    def forward(self, x, shape, name):
+        self.grad_fn_name = name
         self.in_shape = x.shape
-        shape = infer_shape(shape, x.size)
-        try:
-            return np.reshape(x, shape, copy=False)
-        except ValueError:
-            if must_view:
-                raise RuntimeError(
-                    "view size is not compatible with input tensor's size and stride (at least "
-                    "one dimension spans across two contiguous subspaces). Use .reshape(...) "
-                    "instead.") from None
-            self.grad_fn_name = "UnsafeViewBackward0"
-            return np.reshape(x, shape)  # copies
+        self.is_view = name != "UnsafeViewBackward0"  # torch does not track that one as a view
+        return np.reshape(x, shape, copy=False)
 
     def backward(self, grad):
         return grad.reshape(self.in_shape)
 
 
+def _can_view(x, shape) -> bool:
+    try:
+        np.reshape(x, shape, copy=False)
+    except ValueError:
+        return False
+    return True
+
+
 def reshape(input, *shape) -> Tensor:
-    """Same data, new shape; a view when possible (-1 infers one size)."""
-    shape = _sizes(shape)
-    if shape == input._data.shape:
-        return Reshape.apply(input, shape=shape, must_view=False)
-    return Reshape.apply(input, shape=shape, must_view=False)
+    """Same data, new shape; a view when the strides allow it, else a copy (-1 infers one size).
+
+    Shape: (*in) -> shape, with prod(in) == prod(shape).
+    """
+    x = input._data
+    shape = infer_shape(_sizes(shape), x.size)
+    if x.flags.c_contiguous:
+        return Reshape.apply(input, shape=shape, name="ViewBackward0")
+    if _can_view(x, shape):
+        return Reshape.apply(input, shape=shape, name="ReshapeAliasBackward0")
+    # torch: clone into a contiguous copy, then view it (CloneBackward0 -> UnsafeView)
+    copy = Clone.apply(input, order="C")
+    return Reshape.apply(copy, shape=shape, name="UnsafeViewBackward0")
 
 
 def view(input, *shape) -> Tensor:
     """A view with a new shape; RuntimeError when the strides do not allow one."""
     if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list, np.integer)):
         return input.to(shape[0])  # view(dtype)
-    return Reshape.apply(input, shape=_sizes(shape), must_view=True)
+    shape = infer_shape(_sizes(shape), input._data.size)
+    if not _can_view(input._data, shape):
+        raise RuntimeError(
+            "view size is not compatible with input tensor's size and stride (at least "
+            "one dimension spans across two contiguous subspaces). Use .reshape(...) "
+            "instead.")
+    return Reshape.apply(input, shape=shape, name="ViewBackward0")
 
 
 def view_as(input, other) -> Tensor:
@@ -104,11 +142,10 @@ def flatten(input, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     return reshape(input, new)
 
 
-class Permute(Primitive):
+class Permute(ViewPrimitive):
     """Reorder dims (a view)."""
 
     grad_fn_name = "PermuteBackward0"
-    is_view = True
 
     def forward(self, x, dims, name):
         self.grad_fn_name = name
@@ -154,11 +191,10 @@ def t(input) -> Tensor:
     return Permute.apply(input, dims=tuple(range(ndim))[::-1], name="TBackward0")
 
 
-class Unsqueeze(Primitive):
+class Unsqueeze(ViewPrimitive):
     """Insert a size-1 dim (a view)."""
 
     grad_fn_name = "UnsqueezeBackward0"
-    is_view = True
 
     def forward(self, x, dim):
         self.dim = dim
@@ -173,10 +209,8 @@ def unsqueeze(input, dim: int) -> Tensor:
     return Unsqueeze.apply(input, dim=dim)
 
 
-class Squeeze(Primitive):
+class Squeeze(ViewPrimitive):
     """Drop size-1 dims (all, one, or a tuple of them); a view."""
-
-    is_view = True
 
     def forward(self, x, dims, name):
         self.grad_fn_name = name
@@ -199,11 +233,10 @@ def squeeze(input, dim=None) -> Tensor:
     return Squeeze.apply(input, dims=dims, name="SqueezeBackward1")
 
 
-class Expand(Primitive):
+class Expand(ViewPrimitive):
     """Broadcast to a larger shape without copying (stride 0 on new/stretched dims)."""
 
     grad_fn_name = "ExpandBackward0"
-    is_view = True
 
     def forward(self, x, shape):
         self.in_shape = x.shape
@@ -257,14 +290,15 @@ class Clone(Primitive):
 
     grad_fn_name = "CloneBackward0"
 
-    def forward(self, x):
-        return np.array(x, order="K", copy=True)
+    def forward(self, x, order="K"):
+        return np.array(x, order=order, copy=True)
 
     def backward(self, grad):
         return grad
 
 
 def clone(input, *, memory_format=None) -> Tensor:
+    """A copy with its own memory; dense layouts (e.g. a transpose) keep their strides."""
     return Clone.apply(input)
 
 
@@ -276,17 +310,15 @@ def contiguous(input, memory_format=None) -> Tensor:
     return node.finish(np.ascontiguousarray(input._data), (input,))
 
 
-class Unbind(Primitive):
+class Unbind(ViewPrimitive):
     """Split along `dim` into views, one per index."""
 
     grad_fn_name = "UnbindBackward0"
-    is_view = True
 
     def forward(self, x, dim):
         self.dim, self.in_shape, self.dtype = dim, x.shape, x.dtype
         self.num_outputs = x.shape[dim]
-        return tuple(np.take(x, i, axis=dim) if False else _select(x, dim, i)
-                     for i in range(x.shape[dim]))
+        return tuple(_select(x, dim, i) for i in range(x.shape[dim]))
 
     def _wrap(self, array, inputs, nr, record):
         t = super()._wrap(array, inputs, nr, record)
@@ -302,12 +334,16 @@ class Unbind(Primitive):
 
 
 def _select(x, dim: int, index: int):
-    key = (slice(None),) * dim + (index,)
+    """x[..., index, ...] at `dim`, always a view (the Ellipsis keeps 0-d results arrays)."""
+    key = (slice(None),) * dim + (index, Ellipsis)
     return x[key]
 
 
 def unbind(input, dim: int = 0) -> tuple:
+    """Views of each slice along `dim`. Shape: (..., n, ...) -> n tensors of (..., ...)."""
     dim = _wrap_dim(dim, input._data.ndim)
+    if input._data.shape[dim] == 0:
+        return ()
     out = Unbind.apply(input, dim=dim)
     return out if isinstance(out, tuple) else (out,)
 
@@ -326,19 +362,24 @@ class Stack(Primitive):
 
 
 class Cat(Primitive):
-    """Join tensors along an existing dim."""
+    """Join tensors along an existing dim. Shape: (..., n_i, ...) -> (..., sum n_i, ...).
+
+    Legacy empty vectors of shape (0,) are accepted and skipped (torch allows them
+    next to tensors of any rank); their gradient is an empty vector again.
+    """
 
     grad_fn_name = "CatBackward0"
 
-    def forward(self, *xs, dim):
-        self.dim = dim
-        self.sizes = [x.shape[dim] if x.ndim else 0 for x in xs]
-        return np.concatenate(xs, axis=dim)
+    def forward(self, *xs, dim, skip):
+        self.dim, self.skip = dim, skip
+        self.sizes = [0 if s else x.shape[dim] for x, s in zip(xs, skip)]
+        kept = [x for x, s in zip(xs, skip) if not s] or list(xs[:1])
+        return np.concatenate(kept, axis=dim)
 
     def backward(self, grad):
         bounds = np.cumsum([0] + self.sizes)
-        return tuple(narrow(grad, self.dim, int(a), int(b - a))
-                     for a, b in zip(bounds[:-1], bounds[1:]))
+        return tuple(grad.new_zeros(0) if s else narrow(grad, self.dim, int(a), int(b - a))
+                     for a, b, s in zip(bounds[:-1], bounds[1:], self.skip))
 
 
 def stack(tensors, dim: int = 0) -> Tensor:
@@ -348,24 +389,31 @@ def stack(tensors, dim: int = 0) -> Tensor:
     first = tensors[0].shape
     for i, t in enumerate(tensors):
         if t.shape != first:
-            raise RuntimeError(f"stack expects each tensor to be equal size, but got {first} at "
-                               f"entry 0 and {t.shape} at entry {i}")
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got "
+                               f"{_list(first)} at entry 0 and {_list(t.shape)} at entry {i}")
     dim = _wrap_dim(dim, len(first) + 1)
     tensors = _promote_all(tensors)
     return Stack.apply(*tensors, dim=dim)
 
 
 def cat(tensors, dim: int = 0) -> Tensor:
+    """Concatenate along `dim`; every other dim must match. Dtypes promote like `+`."""
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
-    # torch skips legacy empty 1-D tensors of shape (0,) when others are not empty
-    real = [t for t in tensors if not (t.ndim == 1 and t.numel() == 0)] or tensors[:1]
-    ref = real[0]
-    if ref.ndim == 0:
-        raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+    for i, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be "
+                               "concatenated")
+    # torch skips legacy empty 1-D tensors of shape (0,) when some other is not one
+    skip = [t.ndim == 1 and t.numel() == 0 for t in tensors]
+    if builtins_all(skip):
+        skip = [False] * len(tensors)
+    ref = tensors[skip.index(False)]
     dim = _wrap_dim(dim, ref.ndim)
-    for i, t in enumerate(real):
+    for i, t in enumerate(tensors):
+        if skip[i]:
+            continue
         if t.ndim != ref.ndim:
             raise RuntimeError("Tensors must have same number of dimensions: got "
                                f"{ref.ndim} and {t.ndim}")
@@ -374,7 +422,7 @@ def cat(tensors, dim: int = 0) -> Tensor:
                 raise RuntimeError(f"Sizes of tensors must match except in dimension {dim}. "
                                    f"Expected size {ref.shape[d]} but got size {t.shape[d]} "
                                    f"for tensor number {i} in the list.")
-    return Cat.apply(*_promote_all(real), dim=dim)
+    return Cat.apply(*_promote_all(tensors), dim=dim, skip=tuple(skip))
 
 
 concat = concatenate = cat
@@ -386,11 +434,10 @@ def _promote_all(tensors):
     return [t if t.dtype is target else t.to(target) for t in tensors]
 
 
-class Narrow(Primitive):
+class Narrow(ViewPrimitive):
     """A view of `length` entries along `dim`, starting at `start`."""
 
     grad_fn_name = "SliceBackward0"
-    is_view = True
 
     def forward(self, x, dim, start, length):
         self.dim, self.start, self.in_shape = dim, start, x.shape
@@ -404,16 +451,27 @@ class Narrow(Primitive):
 
 
 def narrow(input, dim: int, start: int, length: int) -> Tensor:
+    """A view of `length` entries along `dim` from `start` (negative `start` counts back)."""
     dim = _wrap_dim(dim, input._data.ndim)
     size = input._data.shape[dim]
+    start, length = int(start), int(length)
+    if not -size <= start <= size:
+        raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], "
+                         f"but got {start})")
     if start < 0:
         start += size
-    if not 0 <= start <= size or length < 0 or start + length > size:
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    if start + length > size:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size "
                            f"({size}).")
-    return Narrow.apply(input, dim=dim, start=int(start), length=int(length))
+    return Narrow.apply(input, dim=dim, start=start, length=length)
 
 
 def _legacy(t) -> str:
     from ..tensor import legacy_type_name
-    return legacy_type_name(t).replace("ember.", "")
+    return legacy_type_name(t)
+
+
+def _list(shape) -> str:
+    return f"[{', '.join(map(str, shape))}]"
