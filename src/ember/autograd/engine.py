@@ -35,12 +35,13 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
         if len(inputs) == 0:
             raise RuntimeError("'inputs' argument to backward() cannot be empty.")
         targets = [gradient_edge(t) for t in inputs]
-    captured = _run(tensors, grads, retain_graph, create_graph, targets)
+    handed_out: set = set()
+    captured = _run(tensors, grads, retain_graph, create_graph, targets, handed_out)
     if inputs is not None:
         # backward(inputs=...) accumulates into exactly those tensors, leaves or not.
         for t, g in zip(inputs, captured):
-            if g is not None and t.grad_fn is not None:
-                _accumulate_into(t, g, create_graph, set())
+            if g is not None:
+                _accumulate_into(t, g, create_graph, handed_out)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
@@ -58,14 +59,14 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if retain_graph is None:
         retain_graph = create_graph
     targets = [gradient_edge(t) for t in inputs]
-    captured = _run(outputs, grads, retain_graph, create_graph, targets)
+    captured = _run(outputs, grads, retain_graph, create_graph, targets, set())
     result = []
-    for t, g in zip(inputs, captured):
+    for i, (t, g) in enumerate(zip(inputs, captured)):
         if g is None:
             if not allow_unused:
                 raise RuntimeError(
-                    "One of the differentiated Tensors appears to not have been used in the "
-                    "graph. Set allow_unused=True if this is the desired behavior.")
+                    f"The differentiated Tensor at index {i} appears to not have been used in "
+                    "the graph. Set allow_unused=True if this is the desired behavior.")
             if materialize_grads:
                 from ..creation import zeros_like
                 g = zeros_like(t)
@@ -118,7 +119,7 @@ def _discover(root_nodes):
         node = stack.pop()
         order.append(node)
         for edge in node.next_functions:
-            if edge is not None and edge[0] not in seen:
+            if edge[0] is not None and edge[0] not in seen:
                 seen.add(edge[0])
                 stack.append(edge[0])
     return order
@@ -134,14 +135,18 @@ def _needed(nodes, target_nodes) -> set:
         for node in nodes:
             if node in needed:
                 continue
-            if any(e is not None and e[0] in needed for e in node.next_functions):
+            if any(e[0] is not None and e[0] in needed for e in node.next_functions):
                 needed.add(node)
                 changed = True
     return needed
 
 
-def _run(roots, root_grads, retain_graph, create_graph, targets):
-    """Execute the graph; return the gradients captured at `targets` (edges) if any."""
+def _run(roots, root_grads, retain_graph, create_graph, targets, handed_out: set):
+    """Execute the graph; return the gradients captured at `targets` (edges) if any.
+
+    `handed_out` collects the ids of arrays stored as some `.grad`, so that no two
+    `.grad`s ever share one array.
+    """
     root_edges = [gradient_edge(t) for t in roots]
     nodes = _discover({e[0] for e in root_edges})
     needed = None if targets is None else _needed(nodes, {e[0] for e in targets})
@@ -150,12 +155,11 @@ def _run(roots, root_grads, retain_graph, create_graph, targets):
         if needed is not None and node not in needed:
             continue
         for edge in node.next_functions:
-            if edge is not None and (needed is None or edge[0] in needed):
+            if edge[0] is not None and (needed is None or edge[0] in needed):
                 deps[edge[0]] = deps.get(edge[0], 0) + 1
 
     capture = {} if targets is None else {(id(e[0]), e[1]): None for e in targets}
     buffers: dict = {}
-    handed_out: set = set()  # arrays already stored as some leaf's .grad (never alias two)
     for (node, nr), g in zip(root_edges, root_grads):
         _add_to_buffer(buffers, node, nr, g)
         handed_out.add(id(g._data))
@@ -163,6 +167,7 @@ def _run(roots, root_grads, retain_graph, create_graph, targets):
              if deps.get(n, 0) == 0]
     heapq.heapify(ready)
 
+    check_nan = grad_mode._anomaly and grad_mode._anomaly_check_nan
     prev = grad_mode._enabled
     grad_mode._enabled = bool(create_graph)
     try:
@@ -181,6 +186,8 @@ def _run(roots, root_grads, retain_graph, create_graph, targets):
                 continue
             results = _call_node(node, grads) if runnable and any(
                 g is not None for g in grads) else ()
+            if check_nan and results:
+                _check_nan(node, results)
             if not retain_graph:
                 node.release()
             _deliver(node, results, buffers, deps, needed, ready)
@@ -189,6 +196,14 @@ def _run(roots, root_grads, retain_graph, create_graph, targets):
     if targets is None:
         return None
     return [capture[(id(e[0]), e[1])] for e in targets]
+
+
+def _check_nan(node, results) -> None:
+    """Anomaly mode: name the first node whose backward produced a NaN."""
+    for i, g in enumerate(results):
+        if g is not None and np.isnan(g._data).any():
+            raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th "
+                               "output.")
 
 
 def _apply_tensor_hooks(node, grads: list) -> list:
@@ -226,10 +241,9 @@ def _call_node(node, grads):
 
 def _deliver(node, results, buffers, deps, needed, ready) -> None:
     """Fit each input gradient to its input and pass it down the edge."""
-    for i, edge in enumerate(node.next_functions):
-        if edge is None:
+    for i, (child, nr) in enumerate(node.next_functions):
+        if child is None:
             continue
-        child, nr = edge
         if needed is not None and child not in needed:
             continue
         g = results[i] if i < len(results) else None

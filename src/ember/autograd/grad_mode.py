@@ -48,14 +48,23 @@ class _GradModeContext:
         return type(self)()
 
 
-class no_grad(_GradModeContext):  # noqa: N801
+class _NoParamGradModeContext(_GradModeContext):
+    """A mode that takes no arguments, so `@no_grad` works without parentheses too."""
+
+    def __new__(cls, orig_func=None):
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
+
+
+class no_grad(_NoParamGradModeContext):  # noqa: N801
     """Ops inside do not record a graph; their results have requires_grad=False."""
 
     def _new_mode(self) -> bool:
         return False
 
 
-class enable_grad(_GradModeContext):  # noqa: N801
+class enable_grad(_NoParamGradModeContext):  # noqa: N801
     """Turn recording back on inside a `no_grad` block."""
 
     def _new_mode(self) -> bool:
@@ -90,9 +99,17 @@ class set_grad_enabled(_GradModeContext):  # noqa: N801
         _enabled = prev
         return clone
 
+    def __repr__(self) -> str:
+        return f"ember.autograd.grad_mode.set_grad_enabled(mode={self.mode})"
+
 
 class inference_mode(_GradModeContext):  # noqa: N801
     """Like `no_grad` (ember has no separate inference tensors)."""
+
+    def __new__(cls, mode=True):
+        if isinstance(mode, bool):
+            return super().__new__(cls)
+        return cls()(mode)  # used bare as a decorator: `mode` is the function
 
     def __init__(self, mode: bool = True):
         self.mode = bool(mode)
@@ -113,3 +130,57 @@ class inference_mode(_GradModeContext):  # noqa: N801
 
     def clone(self):
         return inference_mode(self.mode)
+
+
+# ---- anomaly detection ------------------------------------------------------------------
+_anomaly = False
+_anomaly_check_nan = True
+
+
+def is_anomaly_enabled() -> bool:
+    return _anomaly
+
+
+def is_anomaly_check_nan_enabled() -> bool:
+    return _anomaly_check_nan
+
+
+class set_detect_anomaly:  # noqa: N801
+    """With `check_nan`, backward raises as soon as a node returns a NaN gradient.
+
+    Like `set_grad_enabled`, the call applies the mode now; as a context manager it
+    restores the previous mode on exit.
+    """
+
+    def __init__(self, mode: bool, check_nan: bool = True):
+        global _anomaly, _anomaly_check_nan
+        self._prev = (_anomaly, _anomaly_check_nan)
+        _anomaly, _anomaly_check_nan = bool(mode), bool(check_nan)
+
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        global _anomaly, _anomaly_check_nan
+        _anomaly, _anomaly_check_nan = self._prev
+        return False
+
+
+class detect_anomaly:  # noqa: N801
+    """Context manager and decorator that turns anomaly detection on inside it."""
+
+    def __init__(self, check_nan: bool = True):
+        self.check_nan = check_nan
+
+    def __enter__(self):
+        self._mode = set_detect_anomaly(True, self.check_nan)
+
+    def __exit__(self, *exc):
+        return self._mode.__exit__(*exc)
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with detect_anomaly(self.check_nan):
+                return fn(*args, **kwargs)
+        return wrapper

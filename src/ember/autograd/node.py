@@ -1,20 +1,23 @@
 """Graph nodes: what autograd records for each op.
 
 A tensor made by a differentiable op points to its `grad_fn`, a Node. The node keeps
-`next_functions` (one `(node, output_nr)` edge per input, None for inputs that need
-no gradient), the values its backward needs, and the shape/dtype of each input so
-the engine can reduce a broadcast gradient (`sum_to`) and cast it back. Leaves that
+`next_functions` (one `(node, output_nr)` edge per input, `(None, 0)` for inputs that
+need no gradient, as torch prints them), the values its backward needs, and the
+shape/dtype of each input so the engine can reduce a broadcast gradient (`sum_to`)
+and cast it back. Leaves that
 require grad are reached through an `AccumulateGrad` node, as in torch.
 """
 
 from __future__ import annotations
 
 import itertools
+import re
 import weakref
 
 from . import grad_mode
 
 _sequence = itertools.count()
+NO_EDGE = (None, 0)  # the edge of an input that needs no gradient (torch's `(None, 0)`)
 
 
 class Node:
@@ -55,7 +58,7 @@ class Node:
                 edges.append(gradient_edge(x))
                 meta.append((x._data.shape, x._data.dtype))
             else:
-                edges.append(None)
+                edges.append(NO_EDGE)
                 meta.append(None)
         self.next_functions = tuple(edges)
         self._input_meta = tuple(meta)
@@ -138,13 +141,19 @@ def _pack(t, node):
 
 def _modified_message(t, version: int) -> str:
     from ..tensor import legacy_type_name
-    where = (f", which is output {t._output_nr} of {t.grad_fn.name()}," if t.grad_fn is not None
-             else "")
+    # torch 2.13 names the op without its "Backward0" suffix ("output 0 of Exp").
+    where = (f", which is output {t._output_nr} of {_op_name(t.grad_fn)},"
+             if t.grad_fn is not None else "")
     return ("one of the variables needed for gradient computation has been modified by an "
             f"inplace operation: [{legacy_type_name(t)} [{', '.join(map(str, t.shape))}]]"
-            f"{where} is at version {t._vc[0]}; expected version {version} instead. Hint: the "
-            "backtrace further above shows the operation that failed to compute its gradient. "
-            "The variable in question was changed in there or anywhere later. Good luck!")
+            f"{where} is at version {t._vc[0]}; expected version {version} instead. Hint: "
+            "enable anomaly detection to find the operation that failed to compute its "
+            "gradient, with ember.autograd.set_detect_anomaly(True, check_nan=False).")
+
+
+def _op_name(node) -> str:
+    """`ExpBackward0` -> `Exp`, `MyReluBackward` -> `MyRelu`; other names unchanged."""
+    return re.sub(r"Backward\d*$", "", node.name())
 
 
 class RemovableHandle:
