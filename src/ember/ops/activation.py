@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import _wrap_dim
+from .elementwise import _legacy_scalar
 from .primitive import Primitive
 
 
@@ -50,30 +51,29 @@ class LogSoftmax(Primitive):
         return grad - out.exp() * grad.sum(self.dim, keepdim=True)
 
 
-def _softmax_args(input, dim, dtype):
+def _softmax_args(input, dim, dtype, kernel: str):
+    """Cast to `dtype` first (as torch does), wrap `dim`, and refuse non-float inputs."""
     if dtype is not None:
         input = input.to(dtype)
-    if not (input.dtype.is_floating_point or input.dtype.is_complex):
-        raise RuntimeError(f'"softmax_lastdim_kernel_impl" not implemented for '
-                           f"'{_name(input.dtype)}'")
     if dim is None:
         # torch's legacy rule when dim is omitted
         dim = 0 if input.ndim in (0, 1, 3) else 1
-    return input, _wrap_dim(dim, input.ndim)
-
-
-def _name(d) -> str:
-    return {"int64": "Long", "int32": "Int", "bool": "Bool", "uint8": "Byte"}.get(d.name,
-                                                                                   d.name)
+    dim = _wrap_dim(dim, input.ndim)
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
+        # torch names the CPU kernel it would have run: a separate one for the last dim.
+        lastdim = "_lastdim" if dim == max(input.ndim - 1, 0) else ""
+        raise NotImplementedError(f'"{kernel}{lastdim}_kernel_impl" not implemented for '
+                                  f"'{_legacy_scalar(input.dtype)}'")
+    return input, dim
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
     """Normalised exponentials along `dim`; rows sum to 1."""
-    input, dim = _softmax_args(input, dim, dtype)
+    input, dim = _softmax_args(input, dim, dtype, "softmax")
     return Softmax.apply(input, dim=dim)
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     """log(softmax(x)) computed directly, so it never takes the log of an underflowed 0."""
-    input, dim = _softmax_args(input, dim, dtype)
+    input, dim = _softmax_args(input, dim, dtype, "log_softmax")
     return LogSoftmax.apply(input, dim=dim)

@@ -19,7 +19,11 @@ from .primitive import Primitive
 
 
 def _operands(a, b):
-    """Backend operands for `a op b` with torch's type promotion applied."""
+    """Backend operands for `a op b` with torch's type promotion applied.
+
+    `a` is a Tensor; `b` a Tensor or a Python number. Both come back in the result
+    dtype (a number as a NumPy scalar of that dtype, so NumPy cannot widen it).
+    """
     if isinstance(b, Tensor):
         if isinstance(a, Tensor):
             da, db = a._data, b._data
@@ -27,8 +31,7 @@ def _operands(a, b):
                 return da, db
             target = dtypes.result_type(a, b).np
             return da.astype(target, copy=False), db.astype(target, copy=False)
-        a, b = b, a  # scalar op tensor: promote with the roles swapped
-        db, da = _operands(a, b)
+        db, da = _operands(b, a)  # number op tensor: promote with the roles swapped
         return da, db
     if not isinstance(b, (int, float, complex, bool, np.generic)):
         raise TypeError(f"unsupported operand type: '{type(b).__name__}'")
@@ -36,14 +39,32 @@ def _operands(a, b):
     target = dtypes.result_type(a, b).np
     if da.dtype != target:
         da = da.astype(target)
-    if isinstance(b, np.generic):
-        b = b.item()
-    return da, b
+    return da, _scalar_as(b, target)
+
+
+def _scalar_as(value, np_dtype):
+    """A Python number as a NumPy scalar of `np_dtype`.
+
+    Integers wrap around like torch's (uint8 tensor + 300 adds 44), where NumPy 2
+    would raise OverflowError for an out-of-range Python int.
+    """
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, int) and not isinstance(value, bool) and np_dtype.kind in "iu":
+        return np.array(value, np.int64).astype(np_dtype)[()]
+    return np_dtype.type(value)
+
+
+def _cast(x, np_dtype):
+    """An array or NumPy scalar in `np_dtype`."""
+    if x.dtype == np_dtype:
+        return x
+    return x.astype(np_dtype) if isinstance(x, np.ndarray) else np_dtype.type(x)
 
 
 def broadcast_shapes(*shapes) -> tuple:
     """The broadcast shape, or torch's RuntimeError naming the mismatching sizes."""
-    ndim = max(len(s) for s in shapes)
+    ndim = max((len(s) for s in shapes), default=0)
     out = [1] * ndim
     for s in shapes:
         for i, size in enumerate(s, start=ndim - len(s)):
@@ -51,7 +72,7 @@ def broadcast_shapes(*shapes) -> tuple:
                 if out[i] != 1 and out[i] != size:
                     raise RuntimeError(
                         f"The size of tensor a ({out[i]}) must match the size of tensor b "
-                        f"({size}) at non-singleton dimension {i - ndim + len(s)}")
+                        f"({size}) at non-singleton dimension {i}")
                 out[i] = size
     return tuple(out)
 
@@ -75,12 +96,36 @@ class BinaryPrimitive(Primitive):
     def apply(cls, a, b, **params):
         da, db = _operands(a, b)
         node = cls.__new__(cls)
-        try:
-            out = node.forward(da, db, **params)
-        except ValueError:
-            _check_broadcast(da, db)
-            raise
-        return node.finish(out, (a, b))
+        _check_broadcast(da, db)
+        return node.finish(node.forward(da, db, **params), (a, b))
+
+
+def _is_bool(x) -> bool:
+    return isinstance(x, bool) or (isinstance(x, Tensor) and x._data.dtype == np.bool_)
+
+
+def _check_sub(a, b) -> None:
+    """torch refuses `-` when either side is a bool (tensor or Python bool)."""
+    a_bool, b_bool = _is_bool(a), _is_bool(b)
+    if a_bool and b_bool:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
+    if a_bool or b_bool:
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not "
+                           "supported. If you are trying to invert a mask, use the `~` or "
+                           "`logical_not()` operator instead.")
+
+
+def _check_alpha(a, b, alpha) -> None:
+    """torch's checks on `alpha` against the result dtype of add/sub."""
+    if alpha == 1 and not isinstance(alpha, bool):
+        return
+    result = dtypes.result_type(a, b)
+    if isinstance(alpha, bool) and result is not dtypes.bool_:
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    if isinstance(alpha, float) and not (result.is_floating_point or result.is_complex):
+        raise RuntimeError("For integral input tensors, argument alpha must not be a "
+                           "floating point number.")
 
 
 # ---------------------------------------------------------------------------------------
@@ -94,7 +139,7 @@ class Add(BinaryPrimitive):
 
     def forward(self, a, b, alpha=1):
         self.alpha = alpha
-        return a + b if alpha == 1 else a + alpha * b
+        return a + b if alpha == 1 else a + _scalar_as(alpha, a.dtype) * b
 
     def backward(self, grad):
         return grad, (grad if self.alpha == 1 else grad * self.alpha)
@@ -106,14 +151,17 @@ class Sub(BinaryPrimitive):
     grad_fn_name = "SubBackward0"
 
     def forward(self, a, b, alpha=1):
-        if a.dtype == np.bool_ if hasattr(a, "dtype") else False:
-            raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
-                               "supported. Use the `^` or `logical_xor()` operator instead.")
         self.alpha = alpha
-        return a - b if alpha == 1 else a - alpha * b
+        return a - b if alpha == 1 else a - _scalar_as(alpha, a.dtype) * b
 
     def backward(self, grad):
         return grad, (-grad if self.alpha == 1 else grad * -self.alpha)
+
+
+class RsubTensor(Sub):
+    """out = a - alpha * b, recorded as torch records `rsub(b, a)`."""
+
+    grad_fn_name = "RsubBackward0"
 
 
 class Rsub(Primitive):
@@ -123,7 +171,7 @@ class Rsub(Primitive):
 
     def forward(self, x, other, alpha=1):
         self.alpha = alpha
-        return other - x if alpha == 1 else other - alpha * x
+        return other - x if alpha == 1 else other - _scalar_as(alpha, x.dtype) * x
 
     def backward(self, grad):
         return -grad if self.alpha == 1 else grad * -self.alpha
@@ -144,7 +192,11 @@ class Mul(BinaryPrimitive):
 
 
 class Div(BinaryPrimitive):
-    """out = a / b (true division: integers divide to the default float dtype)."""
+    """out = a / b: true division (integers divide to the default float dtype).
+
+    With `rounding_mode` 'trunc' or 'floor' the quotient is rounded and keeps the
+    operands' dtype; its gradient is zero (torch records it as DivBackward2).
+    """
 
     grad_fn_name = "DivBackward0"
     save_inputs = (0, 1)
@@ -152,22 +204,29 @@ class Div(BinaryPrimitive):
     def forward(self, a, b, rounding_mode=None):
         self.rounding_mode = rounding_mode
         if rounding_mode is None:
-            if not _is_inexact(a) and not _is_inexact(b):
+            if a.dtype.kind in "iub":  # both operands share the promoted dtype
                 f = dtypes.get_default_dtype().np
-                a = np.asarray(a).astype(f)
-            return np.true_divide(a, b)
-        if rounding_mode == "trunc":
-            return _keep_dtype(np.trunc(np.true_divide(a, b)), a, b) if _is_inexact(a) or \
-                _is_inexact(b) else _int_trunc_div(a, b)
-        if rounding_mode == "floor":
-            return np.floor_divide(a, b)
-        raise RuntimeError("div expected rounding_mode to be one of None, 'trunc', or "
-                           f"'floor' but found '{rounding_mode}'")
+                a, b = _cast(a, f), _cast(b, f)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return np.true_divide(a, b)
+        if rounding_mode not in ("trunc", "floor"):
+            raise RuntimeError("div expected rounding_mode to be one of None, 'trunc', or "
+                               f"'floor' but found '{rounding_mode}'")
+        self.grad_fn_name = "DivBackward2"
+        if a.dtype.kind in "iub":
+            if np.any(b == 0):
+                raise RuntimeError("ZeroDivisionError")
+            return np.floor_divide(a, b) if rounding_mode == "floor" else _int_trunc_div(a, b)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if rounding_mode == "floor":
+                return np.floor_divide(a, b)  # NumPy and torch share the fmod-based rule
+            return np.trunc(np.true_divide(a, b))
 
     def backward(self, grad):
         a, b = self.saved_tensors
         if self.rounding_mode is not None:
-            return grad * 0, (grad * 0 if isinstance(b, Tensor) else None)
+            zero = grad.new_zeros(grad.shape)
+            return zero, (zero if isinstance(b, Tensor) else None)
         grad_a = grad / _conj(b)
         if not isinstance(b, Tensor):
             return grad_a, None
@@ -190,6 +249,31 @@ class Neg(Primitive):
         return -grad
 
 
+def _power(base, exponent):
+    """base ** exponent elementwise, with torch's rules where NumPy's differ.
+
+    Integer bases to negative integer powers give 0 (or +-1 for a base of +-1), the
+    truncated value, where NumPy raises; bools compute as integers and come back bool.
+    """
+    dt = np.result_type(base, exponent)
+    if dt == np.bool_:
+        return np.power(np.asarray(base, np.uint8), np.asarray(exponent, np.uint8)).astype(
+            np.bool_)
+    if dt.kind in "iu" and np.any(np.asarray(exponent) < 0):
+        negative = np.asarray(exponent) < 0
+        positive_part = np.power(base, np.where(negative, 0, exponent))
+        odd = np.asarray(exponent) % 2 != 0
+        inverse = np.where(base == 1, 1, np.where(base == -1, np.where(odd, -1, 1), 0))
+        return np.where(negative, inverse, positive_part).astype(dt)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return np.power(base, exponent)
+
+
+def _check_pow_bool(d) -> None:
+    if d == np.bool_:
+        raise NotImplementedError("\"pow\" not implemented for 'Bool'")
+
+
 class Pow(Primitive):
     """out = x ** exponent, exponent a Python number."""
 
@@ -198,39 +282,36 @@ class Pow(Primitive):
 
     def forward(self, x, exponent):
         self.exponent = exponent
-        if exponent == 2:
-            return x * x  # as fast as it gets, and exact
-        if x.dtype.kind in "iub" and isinstance(exponent, int) and exponent < 0:
+        if x.dtype.kind in "iu" and isinstance(exponent, int) and exponent < 0:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
-        return np.power(x, exponent)
+        if exponent == 2 and x.dtype != np.bool_:
+            return x * x  # what torch computes for a square: exact and fast
+        return _power(x, _scalar_as(exponent, x.dtype))
 
     def backward(self, grad):
         (x,) = self.saved_tensors
         e = self.exponent
         if e == 0:
-            return grad * 0
+            return grad.new_zeros(grad.shape)
         return grad * e * (x if e == 2 else x ** (e - 1))
 
 
 class PowTensor(BinaryPrimitive):
-    """out = a ** b, both tensors (or a number base)."""
+    """out = a ** b, both tensors."""
 
     grad_fn_name = "PowBackward1"
     save_inputs = (0, 1)
     save_output = True
 
     def forward(self, a, b):
-        return np.power(a, b)
+        _check_pow_bool(a.dtype)
+        return _power(a, b)
 
     def backward(self, grad):
         a, b, out = self.saved_tensors
-        grad_a = grad * b * a ** (b - 1) if isinstance(a, Tensor) else None
-        grad_b = None
-        if isinstance(b, Tensor):
-            log_a = log(a) if isinstance(a, Tensor) else float(np.log(a))
-            # torch defines the exponent's gradient as 0 where the base is 0 and b >= 0.
-            grad_b = grad * where(_as_tensor_like(a, out) == 0, 0.0, out * log_a) \
-                if isinstance(a, Tensor) else grad * out * log_a
+        # torch: d/da is 0 where b == 0 (even at a == 0), d/db is 0 where a == 0 and b >= 0.
+        grad_a = where(b == 0, 0.0, grad * b * a ** (b - 1))
+        grad_b = grad * where(logical_and(a == 0, b >= 0), 0.0, out * log(a))
         return grad_a, grad_b
 
 
@@ -238,31 +319,39 @@ class PowScalarBase(Primitive):
     """out = base ** x, base a Python number."""
 
     grad_fn_name = "PowBackward2"
+    save_inputs = (0,)
     save_output = True
 
     def forward(self, x, base):
         self.base = base
-        if x.dtype.kind in "iub" and isinstance(base, float):
-            x = x.astype(dtypes.get_default_dtype().np)
-        return np.power(x.dtype.type(base), x)
+        target = dtypes.result_type(Tensor._make(x), base).np
+        _check_pow_bool(target)
+        return _power(_scalar_as(base, target), _cast(x, target))
 
     def backward(self, grad):
-        (out,) = self.saved_tensors
-        return grad * out * float(np.log(self.base)) if self.base != 0 else grad * 0
+        x, out = self.saved_tensors
+        if self.base == 0:
+            # torch: the gradient is 0 where the exponent is >= 0 (0 ** x is flat there).
+            with np.errstate(divide="ignore"):
+                log_base = float(np.log(0.0))
+            return where(x >= 0, 0.0, grad * out * log_base)
+        return grad * out * float(np.log(self.base))
 
 
 def add(input, other, *, alpha=1, out=None):
     """input + alpha * other, broadcasting."""
     if not isinstance(input, Tensor):
-        return Add.apply(other, input, alpha=1) if alpha == 1 else add(
-            _scalar_tensor(input, other), other, alpha=alpha)
+        input = _scalar_tensor(input, other)
+    _check_alpha(input, other, alpha)
     return _out(Add.apply(input, other, alpha=alpha), out)
 
 
 def sub(input, other, *, alpha=1, out=None):
     """input - alpha * other, broadcasting."""
+    _check_sub(input, other)
     if not isinstance(input, Tensor):
         return rsub(other, input, alpha=alpha)
+    _check_alpha(input, other, alpha)
     return _out(Sub.apply(input, other, alpha=alpha), out)
 
 
@@ -271,8 +360,10 @@ subtract = sub
 
 def rsub(input, other, *, alpha=1):
     """other - alpha * input."""
+    _check_sub(input, other)
+    _check_alpha(input, other, alpha)
     if isinstance(other, Tensor):
-        return sub(other, input, alpha=alpha)
+        return RsubTensor.apply(other, input, alpha=alpha)
     x, scalar = _operands(input, other)
     node = Rsub.__new__(Rsub)
     return node.finish(node.forward(x, scalar, alpha=alpha), (input,))
@@ -288,13 +379,31 @@ def mul(input, other, *, out=None):
 multiply = mul
 
 
-def div(input, other, *, rounding_mode=None, out=None):
+class _Unset:
+    """Marks an argument left out: torch records `div(a, b, rounding_mode=None)`, the
+    rounding overload, as DivBackward2 but plain `div(a, b)` as DivBackward0."""
+
+    def __repr__(self) -> str:
+        return "None"
+
+
+_UNSET = _Unset()
+
+
+def div(input, other, *, rounding_mode=_UNSET, out=None):
     """input / other; `rounding_mode` 'trunc' or 'floor' rounds the quotient."""
+    explicit = rounding_mode is not _UNSET
+    if not explicit:
+        rounding_mode = None
     if not isinstance(input, Tensor):
         if rounding_mode is None:
+            # torch computes `number / tensor` as reciprocal(tensor) * number
             return mul(reciprocal(other), input)
         input = _scalar_tensor(input, other)
-    return _out(Div.apply(input, other, rounding_mode=rounding_mode), out)
+    result = Div.apply(input, other, rounding_mode=rounding_mode)
+    if explicit and result.grad_fn is not None:
+        result.grad_fn.grad_fn_name = "DivBackward2"
+    return _out(result, out)
 
 
 divide = true_divide = div
@@ -315,11 +424,10 @@ def pow(input, exponent):  # noqa: A001 - torch's name
         return PowTensor.apply(input, exponent)
     if isinstance(exponent, np.generic):
         exponent = exponent.item()
-    if input.dtype.is_floating_point or isinstance(exponent, int) or input.dtype.is_complex:
-        if input.dtype.is_floating_point or input.dtype.is_complex or exponent >= 0:
-            return Pow.apply(input, exponent=exponent)
-        return Pow.apply(input, exponent=exponent)
-    return Pow.apply(input.to(dtypes.result_type(input, exponent)), exponent=exponent)
+    target = dtypes.result_type(input, exponent)
+    if target is not input.dtype:
+        input = input.to(target)
+    return Pow.apply(input, exponent=exponent)
 
 
 # ---------------------------------------------------------------------------------------
@@ -408,6 +516,8 @@ class Abs(Primitive):
     save_inputs = (0,)
 
     def forward(self, x):
+        if x.dtype == np.bool_:
+            raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
         return np.abs(x)
 
     def backward(self, grad):
@@ -416,15 +526,18 @@ class Abs(Primitive):
 
 
 class Sign(Primitive):
-    """out = -1, 0 or 1; its gradient is zero."""
+    """out = -1, 0 or 1 (0 for NaN and for bools' False, as in torch); zero gradient."""
 
     grad_fn_name = "SignBackward0"
 
     def forward(self, x):
-        return np.sign(x)
+        if x.dtype == np.bool_:
+            return x.copy()
+        # (x > 0) - (x < 0) rather than np.sign: torch maps NaN to 0, NumPy keeps NaN.
+        return (x > 0).astype(x.dtype) - (x < 0).astype(x.dtype)
 
     def backward(self, grad):
-        return grad * 0
+        return grad.new_zeros(grad.shape)
 
 
 class Reciprocal(Primitive):
@@ -488,72 +601,82 @@ class Relu(Primitive):
     save_output = True
 
     def forward(self, x):
-        return np.maximum(x, 0, dtype=x.dtype) if x.dtype != np.bool_ else x.copy()
+        if x.dtype == np.bool_:
+            raise RuntimeError("Boolean inputs not supported for relu")
+        return np.maximum(x, x.dtype.type(0))
 
     def backward(self, grad):
         (out,) = self.saved_tensors
         return grad * (out > 0)
 
 
-class ClampMin(Primitive):
-    """out = max(x, min); gradient flows where x >= min."""
-
-    grad_fn_name = "ClampMinBackward0"
-    save_inputs = (0,)
-
-    def forward(self, x, min):  # noqa: A002
-        self.min = min
-        return _clamp_array(x, min, None)
-
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad * (x >= self.min)
-
-
-class ClampMax(Primitive):
-    """out = min(x, max); gradient flows where x <= max."""
-
-    grad_fn_name = "ClampMaxBackward0"
-    save_inputs = (0,)
-
-    def forward(self, x, max):  # noqa: A002
-        self.max = max
-        return _clamp_array(x, None, max)
-
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad * (x <= self.max)
-
-
 class Clamp(Primitive):
-    """out = min(max(x, min), max); gradient flows where min <= x <= max."""
+    """out = min(max(x, min), max) for number bounds (either may be None).
+
+    The gradient flows where min <= x <= max. torch names the node ClampBackward1
+    for `clamp`, ClampMinBackward0 / ClampMaxBackward0 for `clamp_min` / `clamp_max`.
+    """
 
     grad_fn_name = "ClampBackward1"
     save_inputs = (0,)
 
-    def forward(self, x, min, max):  # noqa: A002
+    def forward(self, x, min, max, name="ClampBackward1"):  # noqa: A002
         self.min, self.max = min, max
-        return _clamp_array(x, min, max)
+        self.grad_fn_name = name
+        target = dtypes.result_type(*(v for v in (Tensor._make(x), min, max) if v is not None))
+        out = _cast(x, target.np)
+        # maximum then minimum: NaN in x stays NaN, and min > max gives max everywhere.
+        if min is not None:
+            out = np.maximum(out, _scalar_as(min, target.np))
+        if max is not None:
+            out = np.minimum(out, _scalar_as(max, target.np))
+        return out if out is not x else out.copy()
 
     def backward(self, grad):
         (x,) = self.saved_tensors
-        return grad * logical_and(x >= self.min, x <= self.max)
+        if self.max is None:
+            inside = x >= self.min
+        elif self.min is None:
+            inside = x <= self.max
+        else:
+            inside = logical_and(x >= self.min, x <= self.max)
+        return where(inside, grad, 0.0)
 
 
-def _clamp_array(x, lo, hi):
-    dt = x.dtype
-    if isinstance(lo, float) or isinstance(hi, float):
-        if dt.kind in "iub":
-            dt = dtypes.get_default_dtype().np
-    out = x.astype(dt, copy=True)
-    if lo is not None:
-        np.maximum(out, lo, out=out, casting="unsafe")
-    if hi is not None:
-        np.minimum(out, hi, out=out, casting="unsafe")
-    if lo is not None and hi is not None and lo > hi:
-        out[...] = hi  # torch: min > max sets everything to max
-    # NaN stays NaN (np.maximum propagates it), as in torch.
-    return out
+class ClampTensor(Primitive):
+    """out = min(max(x, min), max) with tensor bounds (broadcasting; either may be None).
+
+    Gradients as torch's `clamp_backward_min_max`: x gets the gradient where it lies
+    within the bounds, `min` where x is below it (and min < max), `max` where x is
+    above it (or max < min, where max wins).
+    """
+
+    grad_fn_name = "ClampBackward0"
+    save_inputs = (0, 1, 2)
+
+    def forward(self, x, min, max, name="ClampBackward0"):  # noqa: A002
+        self.grad_fn_name = name
+        present = [a for a in (x, min, max) if a is not None]
+        target = dtypes.result_type(*(Tensor._make(a) for a in present)).np
+        shape = broadcast_shapes(*(a.shape for a in present))
+        out = _cast(x, target)
+        if min is not None:
+            out = np.maximum(out, _cast(min, target))
+        if max is not None:
+            out = np.minimum(out, _cast(max, target))
+        return np.broadcast_to(out, shape).copy()
+
+    def backward(self, grad):
+        x, lo, hi = self.saved_tensors
+        if lo is not None and hi is not None:
+            grad_x = where(logical_and(x >= lo, x <= hi), grad, 0.0)
+            grad_lo = where(logical_and(x < lo, lo < hi), grad, 0.0)
+            grad_hi = where(logical_or(x > hi, hi < lo), grad, 0.0)
+        elif lo is not None:
+            grad_x, grad_lo, grad_hi = where(x >= lo, grad, 0.0), where(x < lo, grad, 0.0), None
+        else:
+            grad_x, grad_lo, grad_hi = where(x <= hi, grad, 0.0), None, where(x > hi, grad, 0.0)
+        return grad_x, grad_lo, grad_hi
 
 
 def relu(input, inplace=False):
@@ -564,32 +687,30 @@ def relu(input, inplace=False):
 
 
 def clamp_min(input, min):  # noqa: A002
+    """max(input, min); `min` a number or a (broadcasting) tensor."""
     if isinstance(min, Tensor):
-        return maximum(input, min)
-    return ClampMin.apply(input, min=min)
+        return ClampTensor.apply(input, min, None, name="ClampMinBackward1")
+    return Clamp.apply(input, min=min, max=None, name="ClampMinBackward0")
 
 
 def clamp_max(input, max):  # noqa: A002
+    """min(input, max); `max` a number or a (broadcasting) tensor."""
     if isinstance(max, Tensor):
-        return minimum(input, max)
-    return ClampMax.apply(input, max=max)
+        return ClampTensor.apply(input, None, max, name="ClampMaxBackward1")
+    return Clamp.apply(input, min=None, max=max, name="ClampMaxBackward0")
 
 
 def clamp(input, min=None, max=None):  # noqa: A002
-    """Limit values to [min, max]; either bound may be None (not both)."""
+    """Limit values to [min, max]; bounds are numbers or tensors, either may be None."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    if isinstance(min, Tensor) or isinstance(max, Tensor):
-        out = input
-        if min is not None:
-            out = clamp_min(out, min)
-        if max is not None:
-            out = clamp_max(out, max)
-        return out
-    if max is None:
-        return ClampMin.apply(input, min=min)
-    if min is None:
-        return ClampMax.apply(input, max=max)
+    tensor_bounds = [isinstance(b, Tensor) for b in (min, max) if b is not None]
+    if any(tensor_bounds):
+        if not all(tensor_bounds):
+            raise TypeError("clamp() received an invalid combination of arguments - got "
+                            f"(Tensor, {type(min).__name__}, {type(max).__name__}), but "
+                            "expected one of:")
+        return ClampTensor.apply(input, min, max)
     return Clamp.apply(input, min=min, max=max)
 
 
@@ -744,10 +865,6 @@ def _is_inexact(x) -> bool:
     return hasattr(x, "dtype") and x.dtype.kind in "fc"
 
 
-def _keep_dtype(result, a, b):
-    return result
-
-
 def _int_trunc_div(a, b):
     q = np.floor_divide(a, b)
     fix = (np.remainder(a, b) != 0) & ((np.asarray(a) < 0) != (np.asarray(b) < 0))
@@ -769,8 +886,10 @@ def _as_tensor_like(value, like) -> Tensor:
 
 
 def _legacy_scalar(d) -> str:
-    return {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int",
-            "uint8": "Byte", "float16": "Half"}.get(d.name, d.name)
+    """torch's C++ name for a dtype (an ember dtype or a NumPy dtype), as errors print it."""
+    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+            "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
+            "complex64": "ComplexFloat", "complex128": "ComplexDouble"}.get(d.name, d.name)
 
 
 def _out(result, out):
@@ -794,8 +913,9 @@ def _bitwise(ufunc, name):
             input, other = other, input
         a, b = _operands(input, other)
         if a.dtype.kind in "fc":
-            raise RuntimeError(f'"{name}_cpu" not implemented for '
-                               f"'{_legacy_scalar(input.dtype)}'")
+            raise NotImplementedError(f'"{name}_cpu" not implemented for '
+                                      f"'{_legacy_scalar(a.dtype)}'")
+        _check_broadcast(a, b)
         return Tensor._make(ufunc(a, b))
     op.__name__ = name
     return op
@@ -808,6 +928,6 @@ bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor")
 
 def bitwise_not(input):
     if input._data.dtype.kind in "fc":
-        raise RuntimeError(f"\"bitwise_not_cpu\" not implemented for "
-                           f"'{_legacy_scalar(input.dtype)}'")
+        raise NotImplementedError(f"\"bitwise_not_cpu\" not implemented for "
+                                  f"'{_legacy_scalar(input.dtype)}'")
     return Tensor._make(np.invert(input._data))

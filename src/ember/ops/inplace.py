@@ -82,7 +82,7 @@ def mul_(input, other):
     return _inplace(input, lambda: ew.mul(input, other))
 
 
-def div_(input, other, *, rounding_mode=None):
+def div_(input, other, *, rounding_mode=ew._UNSET):
     return _inplace(input, lambda: ew.div(input, other, rounding_mode=rounding_mode))
 
 
