@@ -320,3 +320,20 @@ def test_setitem_of_a_tensor_that_requires_grad_into_a_plain_tensor_records_the_
         y[:, 0] = v[:3]
         return y
     check(fn, randn(4))
+
+
+def test_setitem_into_a_view_of_a_leaf_that_requires_grad_raises_like_torch():
+    def fn(m, x):
+        x.requires_grad_(True)
+        v = x.t()
+        v[0] = 1.0
+    check_error(fn, randn(3, 4))
+
+
+def test_setitem_into_a_detached_leaf_is_allowed_and_shares_the_version():
+    for m in (ember, torch):
+        x = m.zeros(3, requires_grad=True)
+        d = x.detach()
+        d[1] = 5.0
+        assert x._version == d._version == 1
+        assert x.tolist() == [0.0, 5.0, 0.0]

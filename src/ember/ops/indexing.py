@@ -405,8 +405,10 @@ def setitem(input, key, value) -> None:
 def _check_leaf(t: Tensor, basic: bool) -> None:
     """torch refuses to write into a leaf that requires grad, or into a view of one."""
     base = t._base
-    if basic and (t._requires_grad and t.grad_fn is None or
-                  base is not None and base._requires_grad and base.grad_fn is None):
+    # a view that requires grad (not a detach(), which shares memory but no history)
+    view_of_leaf = (t.grad_fn is not None and base is not None and base._requires_grad
+                    and base.grad_fn is None)
+    if basic and (t._requires_grad and t.grad_fn is None or view_of_leaf):
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
                            "in-place operation.")
     if t._requires_grad and t.grad_fn is None:
