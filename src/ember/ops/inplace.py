@@ -14,55 +14,99 @@ import numpy as np
 
 from .. import dtypes
 from ..autograd import grad_mode
+from ..autograd.node import SavedOutput
 from ..tensor import Tensor
 from . import elementwise as ew
+from .primitive import Primitive
 
 
 def check_inplace(t: Tensor) -> None:
-    """Refuse an in-place change to a leaf that requires grad (while grad is on)."""
-    if grad_mode._enabled and t._requires_grad and t.grad_fn is None:
+    """Refuse an in-place change to a leaf that requires grad, or to a view of one."""
+    if not grad_mode._enabled:
+        return
+    if not t._requires_grad:
+        return  # includes detached tensors, whose _base is the tensor they came from
+    base = t._base
+    if base is not None and base._requires_grad and base.grad_fn is None:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
+                           "in-place operation.")
+    if t.grad_fn is None:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                            "operation.")
 
 
+def _check_fits(t: Tensor, other_shape) -> None:
+    """An operand of an in-place op must broadcast to the tensor's own shape."""
+    shape = tuple(t._data.shape)
+    full = ew.broadcast_shapes(shape, tuple(other_shape))
+    if full != shape:
+        raise RuntimeError(f"output with shape [{', '.join(map(str, shape))}] doesn't match "
+                           f"the broadcast shape [{', '.join(map(str, full))}]")
+
+
+def _check_castable(res_dtype, own, names=None) -> None:
+    if not dtypes.can_cast(res_dtype, own):
+        names = names or _SHORT
+        raise RuntimeError(f"result type {_SHORT[res_dtype.name]} can't be cast to the "
+                           f"desired output type {names[own.name]}")
+
+
 def commit_inplace(t: Tensor, result: Tensor) -> Tensor:
     """Write `result` into `t`'s memory, bump its version and take over the history."""
-    res_dtype, own = dtypes.from_numpy_dtype(result._data.dtype), t.dtype
-    if not dtypes.can_cast(res_dtype, own):
-        raise RuntimeError(f"result type {_short(res_dtype)} can't be cast to the desired "
-                           f"output type {_short(own)}")
+    _check_castable(dtypes.from_numpy_dtype(result._data.dtype), t.dtype)
     if result._data.shape != t._data.shape:
-        try:
-            np.broadcast_to(result._data, t._data.shape)
-        except ValueError:
-            raise RuntimeError(
-                f"output with shape [{', '.join(map(str, t.shape))}] doesn't match the "
-                f"broadcast shape [{', '.join(map(str, result.shape))}]") from None
+        _check_fits(t, result._data.shape)
     node = result.grad_fn
     if node is not None:
         _keep_old_value(node, t)
     np.copyto(t._data, result._data, casting="unsafe")
     t._vc[0] += 1
     if node is not None:
+        _save_output_as(node, result, t)
         t.grad_fn, t._output_nr, t._requires_grad = node, 0, True
     return t
 
 
 def _keep_old_value(node, t: Tensor) -> None:
-    """If the node saved `t` itself, save a copy of its current value instead."""
+    """If the node saved `t` as its first input, save a copy of the old value instead.
+
+    torch keeps the original `self` of an in-place op for its backward (`y.mul_(w)`
+    needs the old y for w's gradient). A saved *other* operand that is `t` itself
+    (`y.mul_(y)`) stays `t`, so backward reports it as modified, as torch does.
+    """
     saved = node._saved
-    if not saved or not any(s is t for s in saved):
+    if not saved:
+        return
+    slots = [i for i, idx in enumerate(getattr(node, "save_inputs", ())) if idx == 0]
+    if not any(saved[i] is t for i in slots):
         return
     old = Tensor._make(t._data.copy(), t._requires_grad)
     old.grad_fn, old._output_nr = t.grad_fn, t._output_nr
-    node._saved = tuple(old if s is t else s for s in saved)
-    node._saved_versions = tuple(0 if s is t else v for s, v in zip(saved, node._saved_versions))
+    node._saved = tuple(old if i in slots and s is t else s for i, s in enumerate(saved))
+    node._saved_versions = tuple(0 if i in slots and s is t else v
+                                 for i, (s, v) in enumerate(zip(saved, node._saved_versions)))
 
 
-def _short(d) -> str:
-    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-            "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
-            "complex64": "ComplexFloat", "complex128": "ComplexDouble"}[d.name]
+def _save_output_as(node, result: Tensor, t: Tensor) -> None:
+    """A node that saved its output now saves `t` (the output lives in `t` from now on),
+    so a later in-place change to `t` is caught at backward, as in torch."""
+    saved = node._saved
+    if not saved:
+        return
+    versions = list(node._saved_versions)
+    for i, s in enumerate(saved):
+        if isinstance(s, SavedOutput) and s.data is result._data:
+            s.data, s.vc = t._data, t._vc
+            versions[i] = t._vc[0]
+    node._saved_versions = tuple(versions)
+
+
+_SHORT = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+          "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
+          "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+# clamp_ with number bounds names the output type as C++ does
+_CPP = {**_SHORT, "int64": "long int", "int32": "int", "int16": "short int",
+        "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}
 
 
 def _inplace(t: Tensor, compute) -> Tensor:
@@ -90,15 +134,25 @@ def pow_(input, exponent):
     return _inplace(input, lambda: ew.pow(input, exponent))
 
 
+def _check_clamp_bounds(input, *bounds) -> None:
+    """Number bounds that would lift an integer tensor to float are refused up front."""
+    numbers = [b for b in bounds if b is not None and not isinstance(b, Tensor)]
+    if numbers:
+        _check_castable(dtypes.result_type(input, *numbers), input.dtype, _CPP)
+
+
 def clamp_(input, min=None, max=None):  # noqa: A002
+    _check_clamp_bounds(input, min, max)
     return _inplace(input, lambda: ew.clamp(input, min, max))
 
 
 def clamp_min_(input, min):  # noqa: A002
+    _check_clamp_bounds(input, min)
     return _inplace(input, lambda: ew.clamp_min(input, min))
 
 
 def clamp_max_(input, max):  # noqa: A002
+    _check_clamp_bounds(input, max)
     return _inplace(input, lambda: ew.clamp_max(input, max))
 
 
@@ -134,24 +188,61 @@ def log_(input):
     return _inplace(input, lambda: ew.log(input))
 
 
+class Fill(Primitive):
+    """out = `value` everywhere, in x's shape and dtype; x's gradient is zero.
+
+    torch names the node ZeroBackward0 for `zero_`, FillBackward2 for `fill_(number)`
+    and FillBackward3 for `fill_(0-dim tensor)`, whose value gets the summed gradient.
+    """
+
+    def forward(self, x, value, name):
+        self.grad_fn_name = name
+        out = np.empty_like(x)
+        out[...] = value  # a number or a 0-dim array, cast to x's dtype
+        return out
+
+    def backward(self, grad):
+        value_grad = grad.sum() if self.grad_fn_name == "FillBackward3" else None
+        return grad.new_zeros(grad.shape), value_grad
+
+
+class Copy(Primitive):
+    """out = src broadcast to x's shape and cast to x's dtype; x's gradient is zero."""
+
+    grad_fn_name = "torch::autograd::CopyBackwards"
+
+    def forward(self, x, src):
+        self.src_dtype = dtypes.from_numpy_dtype(src.dtype)
+        out = np.empty_like(x)
+        np.copyto(out, src, casting="unsafe")
+        return out
+
+    def backward(self, grad):
+        # Cast first, like torch: a broadcast float64 src sums its gradient in float64.
+        # (The engine then sums it back to src's shape.)
+        return grad.new_zeros(grad.shape), grad.to(self.src_dtype)
+
+
 def zero_(input):
     """Fill with zeros."""
-    return fill_(input, 0)
+    return _fill(input, 0, "ZeroBackward0")
 
 
 def fill_(input, value):
     """Fill with one value (a number or a 0-dim tensor)."""
-    check_inplace(input)
     if isinstance(value, Tensor):
         if value.ndim != 0:
             raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor "
                                f"with {value.ndim} dimensions.")
-        if grad_mode._enabled and (input._requires_grad or value._requires_grad):
-            return commit_inplace(input, ew.add(ew.mul(input, 0), value))
-        value = value.item()
-    if grad_mode._enabled and input._requires_grad:
-        return commit_inplace(input, ew.add(ew.mul(input, 0), value))
-    input._data.fill(value)
+        return _fill(input, value, "FillBackward3")
+    return _fill(input, value, "FillBackward2")
+
+
+def _fill(input, value, name: str):
+    check_inplace(input)
+    if grad_mode._enabled and (input._requires_grad or getattr(value, "_requires_grad", False)):
+        return commit_inplace(input, Fill.apply(input, value, name=name))
+    input._data[...] = value._data if isinstance(value, Tensor) else value
     input._vc[0] += 1
     return input
 
@@ -161,19 +252,11 @@ def copy_(input, src, non_blocking=False):
     check_inplace(input)
     if not isinstance(src, Tensor):
         src = Tensor._make(np.asarray(src))
+    if src._data.shape != input._data.shape:
+        ew._check_broadcast(input._data, src._data)
+        _check_fits(input, src._data.shape)
     if grad_mode._enabled and (input._requires_grad or src._requires_grad):
-        from .conversion import to_copy
-        from .shape import expand
-        moved = to_copy(expand(src, input.shape), input.dtype, None)
-        result = ew.add(ew.mul(input, 0), moved) if input._requires_grad else moved
-        result.grad_fn.grad_fn_name = "CopyBackwards"
-        return commit_inplace(input, result)
-    try:
-        np.copyto(input._data, src._data, casting="unsafe")
-    except ValueError:
-        raise RuntimeError(f"The size of tensor a ({input.shape[-1] if input.ndim else 1}) must "
-                           f"match the size of tensor b ({src.shape[-1] if src.ndim else 1}) at "
-                           "non-singleton dimension "
-                           f"{max(input.ndim - 1, 0)}") from None
+        return commit_inplace(input, Copy.apply(input, src))
+    np.copyto(input._data, src._data, casting="unsafe")
     input._vc[0] += 1
     return input
