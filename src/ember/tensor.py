@@ -13,6 +13,8 @@ backward can refuse to use a saved value that has since been overwritten.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from . import backend
@@ -64,7 +66,7 @@ class Tensor:
 
     # Every op makes a Tensor, so only the fields every tensor needs are slots; the
     # rarely set ones are class-level defaults, overridden per instance when needed.
-    __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_vc", "__dict__",
+    __slots__ = ("_data", "_requires_grad", "_grad", "grad_fn", "_vc", "__dict__",
                  "__weakref__")
     _output_nr = 0         # which output of grad_fn this tensor is
     _base = None           # the tensor this one is a view of
@@ -80,7 +82,7 @@ class Tensor:
             arr = arr.astype(np.float32)
         self._data = arr
         self._requires_grad = requires_grad
-        self.grad = None
+        self._grad = None
         self.grad_fn = None
         self._vc = [0]
 
@@ -92,7 +94,7 @@ class Tensor:
             data = np.asarray(data)  # NumPy reductions return scalars; keep arrays
         t._data = data
         t._requires_grad = requires_grad
-        t.grad = None
+        t._grad = None
         t.grad_fn = None
         t._vc = [0]  # version counter, shared with views
         return t
@@ -180,6 +182,24 @@ class Tensor:
         """The flat memory this tensor views (an expanded vector shows 3 values, not 9)."""
         root = _root_array(self._data)
         return TypedStorage(root.reshape(-1) if root.flags.c_contiguous else root.ravel())
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient accumulated by backward (leaves, and non-leaves that retain it)."""
+        g = self._grad
+        if g is None and self.grad_fn is not None and not self._retains_grad:
+            warnings.warn(_NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
+        return g
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            _check_grad_assignment(self, value)
+        self._grad = value
+
+    @grad.deleter
+    def grad(self) -> None:
+        self._grad = None
 
     @property
     def _version(self) -> int:
@@ -311,8 +331,8 @@ class Tensor:
         out = type(self)._make(self._data.copy(), self._requires_grad)
         if type(self) is not Tensor:
             out._requires_grad = self._requires_grad
-        if self.grad is not None:
-            out.grad = self.grad.__deepcopy__(memo)
+        if self._grad is not None:
+            out._grad = self._grad.__deepcopy__(memo)
         for k, v in self.__dict__.items():
             import copy
             out.__dict__[k] = copy.deepcopy(v, memo)
@@ -342,13 +362,17 @@ class Tensor:
     def detach(self) -> Tensor:
         """Same values and version counter, no history, requires_grad=False."""
         out = Tensor._make(self._data)
-        out._vc = self._vc
-        out._base = self._base if self._base is not None else self
+        out._vc = self._vc  # but no `_base`: like torch's, it is not an autograd view
         return out
 
     def detach_(self) -> Tensor:
         if self._base is not None and self._base._requires_grad:
-            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+            raise RuntimeError(
+                "Can't detach views in-place. Use detach() instead. If you are using "
+                "DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is "
+                "set as True, gradients are views of DDP buckets, and hence detach_() cannot "
+                "be called on these gradients. To fix this error, please refer to the "
+                "Optimizer.zero_grad() function in ember/optim/optimizer.py as the solution.")
         self.grad_fn = None
         self._requires_grad = False
         self._output_nr = 0
@@ -470,6 +494,44 @@ class TypedStorage:
         body = "\n".join(f" {v}" for v in self._flat.tolist())
         sep = "\n" if body else ""
         return f"{body}{sep}[ember.{name} of size {self._flat.size}]"
+
+
+_NON_LEAF_GRAD_WARNING = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
+    "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. "
+    "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor "
+    "instead. See github.com/pytorch/pytorch/pull/30531 for more information.")
+
+# How torch's C++ names each dtype in the grad-assignment error: typeid, then ScalarType.
+_CPP_NAMES = {
+    "bool": ("bool", "Bool"), "uint8": ("unsigned char", "Byte"),
+    "int8": ("signed char", "Char"), "int16": ("short int", "Short"),
+    "int32": ("int", "Int"), "int64": ("long int", "Long"), "float16": ("c10::Half", "Half"),
+    "float32": ("float", "Float"), "float64": ("double", "Double"),
+    "complex64": ("c10::complex<float>", "ComplexFloat"),
+    "complex128": ("c10::complex<double>", "ComplexDouble"),
+}
+
+
+def _check_grad_assignment(t: Tensor, g) -> None:
+    """`t.grad = g` must give a tensor of t's shape and dtype (torch's checks)."""
+    if not isinstance(g, Tensor):
+        raise TypeError("assigned grad expected to be a Tensor or None but got grad of type "
+                        f"{type(g).__name__}")
+    if g._data.dtype != t._data.dtype:
+        raise RuntimeError(
+            f"attempting to assign a gradient with dtype '{_CPP_NAMES[g.dtype.name][0]}' to a "
+            f"tensor with grad_dtype '{_CPP_NAMES[t.dtype.name][1]}'. The gradient must match "
+            "the tensor's grad_dtype (defaults to the tensor's dtype). You can set the "
+            "tensor's grad_dtype attribute with a specific dtype, or None to allow any dtype. "
+            "Set grad_dtype with caution. Diverging the dtypes of a tensor and its gradient "
+            "may break downstream systems that assume they match.")
+    if g._data.shape != t._data.shape:
+        raise RuntimeError(
+            f"attempting to assign a gradient of size '[{', '.join(map(str, g.shape))}]' to a "
+            f"tensor of size '[{', '.join(map(str, t.shape))}]'. Please ensure that the "
+            "gradient and the tensor are the same size")
 
 
 def _rebuild(array, requires_grad):

@@ -17,6 +17,7 @@ import heapq
 
 import numpy as np
 
+from ..backend import namespace
 from . import grad_mode
 from .hooks import run_hooks
 from .node import AccumulateGrad, gradient_edge
@@ -24,16 +25,23 @@ from .node import AccumulateGrad, gradient_edge
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
              grad_variables=None, inputs=None) -> None:
-    """Accumulate the gradients of `tensors` w.r.t. graph leaves into their `.grad`."""
+    """Accumulate the gradients of `tensors` w.r.t. graph leaves into their `.grad`.
+
+    `grad_tensors` holds one upstream gradient per tensor (None for a scalar, meaning
+    1); with `inputs`, only those tensors (leaves or not) receive `.grad`.
+    """
+    if grad_variables is not None:
+        if grad_tensors is not None:
+            raise RuntimeError("`grad_tensors` and `grad_variables` (deprecated) arguments "
+                               "both passed to `backward()`. Please only use `grad_tensors`.")
+        grad_tensors = grad_variables
     tensors = _as_tuple(tensors)
-    grads = _root_grads(tensors, _as_tuple(grad_tensors) if grad_tensors is not None else None)
+    grads = _root_grads(tensors, grad_tensors)
     if retain_graph is None:
         retain_graph = create_graph
     targets = None
     if inputs is not None:
-        inputs = _as_tuple(inputs)
-        if len(inputs) == 0:
-            raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+        inputs = _inputs_tuple(inputs, "backward")
         targets = [gradient_edge(t) for t in inputs]
     handed_out: set = set()
     captured = _run(tensors, grads, retain_graph, create_graph, targets, handed_out)
@@ -47,15 +55,28 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
          only_inputs=True, allow_unused=None, is_grads_batched=False,
          materialize_grads=False):
-    """The gradients of `outputs` w.r.t. `inputs`, returned instead of accumulated."""
-    outputs = _as_tuple(outputs)
-    inputs = _as_tuple(inputs)
+    """The gradients of `outputs` w.r.t. `inputs`, returned instead of accumulated.
+
+    No `.grad` is touched. With `is_grads_batched`, the first dim of every
+    `grad_outputs` entry is a batch of upstream gradients and each result gets the
+    same leading batch dim (computed here one backward per batch entry).
+    """
+    if materialize_grads and allow_unused is False:
+        raise ValueError("Expected allow_unused to be True or not passed when "
+                         "materialize_grads=True, but got: allow_unused=False.")
     if allow_unused is None:
         allow_unused = materialize_grads
+    outputs = _as_tuple(outputs)
+    as_dict = inputs if type(inputs) is dict else None
+    inputs = _inputs_tuple(inputs, "grad")
+    if is_grads_batched:
+        result = _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph,
+                               allow_unused, materialize_grads)
+        return dict(zip(as_dict, result)) if as_dict is not None else result
+    grads = _root_grads(outputs, grad_outputs)
     for t in inputs:
         if not t._requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
-    grads = _root_grads(outputs, _as_tuple(grad_outputs) if grad_outputs is not None else None)
     if retain_graph is None:
         retain_graph = create_graph
     targets = [gradient_edge(t) for t in inputs]
@@ -69,9 +90,32 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                     "the graph. Set allow_unused=True if this is the desired behavior.")
             if materialize_grads:
                 from ..creation import zeros_like
-                g = zeros_like(t)
+                g = zeros_like(t, requires_grad=bool(create_graph))
         result.append(g)
-    return tuple(result)
+    result = tuple(result)
+    return dict(zip(as_dict, result)) if as_dict is not None else result
+
+
+def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
+                  materialize_grads):
+    from ..ops.shape import stack
+    batches = _as_tuple(grad_outputs)
+    n = batches[0].shape[0]
+    for i, (out, g) in enumerate(zip(outputs, batches)):
+        if tuple(g.shape[1:]) != tuple(out.shape):
+            raise RuntimeError(
+                "If `is_grads_batched=True`, we interpret the first dimension of each "
+                "grad_output as the batch dimension. The sizes of the remaining dimensions "
+                f"are expected to match the shape of corresponding output, but a mismatch was "
+                f"detected: grad_output[{i}] has a shape of {g.shape[1:]} and output[{i}] has "
+                f"a shape of {out.shape}. If you only want some tensors in `grad_output` to be "
+                "considered batched, consider using vmap.")
+    per_entry = [grad(outputs, inputs, [g[b] for g in batches],
+                      retain_graph=True if b < n - 1 else retain_graph,
+                      create_graph=create_graph, allow_unused=allow_unused,
+                      materialize_grads=materialize_grads) for b in range(n)]
+    return tuple(None if per_entry[0][k] is None else stack([r[k] for r in per_entry])
+                 for k in range(len(inputs)))
 
 
 def _as_tuple(x) -> tuple:
@@ -82,31 +126,63 @@ def _as_tuple(x) -> tuple:
     return (x,)
 
 
-def _root_grads(tensors, grad_tensors) -> list:
+def _inputs_tuple(inputs, where: str) -> tuple:
+    """`inputs` of backward()/grad(): a tensor, a sequence, or a dict of tensors."""
     from ..tensor import Tensor
-    if grad_tensors is None or len(grad_tensors) == 0:
+    if isinstance(inputs, Tensor):
+        inputs = (inputs,)
+    elif type(inputs) is dict:
+        inputs = tuple(inputs.values())
+    else:
+        inputs = tuple(inputs)
+    if len(inputs) == 0:
+        raise RuntimeError(f"`inputs` argument to `{where}()` cannot be empty.")
+    return inputs
+
+
+def _root_grads(tensors, grad_tensors) -> list:
+    """One upstream gradient per root (torch's `_make_grads`), cast to its dtype.
+
+    Like torch, extra gradients are ignored (zip), missing ones are an error.
+    """
+    from ..tensor import Tensor
+    if grad_tensors is None:
         grad_tensors = (None,) * len(tensors)
-    if len(grad_tensors) != len(tensors):
-        raise RuntimeError(f"got {len(grad_tensors)} tensors and {len(tensors)} gradients")
+    elif isinstance(grad_tensors, Tensor):
+        grad_tensors = (grad_tensors,)
+    else:
+        grad_tensors = tuple(grad_tensors)
     out = []
     for i, (t, g) in enumerate(zip(tensors, grad_tensors)):
+        if isinstance(g, Tensor):
+            if g._data.shape != t._data.shape:
+                raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of "
+                                   f"{g.shape} and output[{i}] has a shape of {t.shape}.")
+            if g.dtype.is_complex != t.dtype.is_complex:
+                raise RuntimeError(
+                    "For complex Tensors, both grad_output and output are required to have "
+                    f"the same dtype. Mismatch in dtype: grad_output[{i}] has a dtype of "
+                    f"{g.dtype} and output[{i}] has a dtype of {t.dtype}.")
+            if g._data.dtype != t._data.dtype:
+                g = Tensor._make(g._data.astype(t._data.dtype))
+        elif g is None:
+            if t._requires_grad:
+                if t._data.size != 1:
+                    raise RuntimeError("grad can be implicitly created only for scalar outputs")
+                if not t.dtype.is_floating_point:
+                    raise RuntimeError("grad can be implicitly created only for real scalar "
+                                       f"outputs but got {t.dtype}")
+                g = Tensor._make(namespace(t._data).ones_like(t._data))
+        else:
+            raise TypeError("gradients can be either Tensors or None, but got "
+                            f"{type(g).__name__}")
+        out.append(g)
+    if len(out) != len(tensors):
+        raise RuntimeError(f"got {len(tensors)} tensors and {len(out)} gradients")
+    for i, t in enumerate(tensors):
         if not t._requires_grad:
             raise RuntimeError(f"element {i} of tensors does not require grad and does not "
                                "have a grad_fn")
-        if g is None:
-            if t._data.size != 1:
-                raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            if not (t.dtype.is_floating_point or t.dtype.is_complex):
-                raise RuntimeError("grad can be implicitly created only for real scalar "
-                                   f"outputs but got {t.dtype}")
-            xp = type(t._data) if not isinstance(t._data, np.ndarray) else np
-            g = Tensor._make(np.ones_like(t._data) if xp is np else t._data * 0 + 1)
-        elif not isinstance(g, Tensor):
-            g = Tensor._make(np.asarray(g, dtype=t._data.dtype))
-        elif g.shape != t.shape:
-            raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} "
-                               f"and output[{i}] has a shape of {t.shape}.")
-        out.append(g)
     return out
 
 
@@ -174,16 +250,23 @@ def _run(roots, root_grads, retain_graph, create_graph, targets, handed_out: set
         while ready:
             _, _, node = heapq.heappop(ready)
             grads = buffers.pop(node, None) or [None] * node.num_outputs
-            grads = _apply_tensor_hooks(node, grads)
-            for nr, g in enumerate(grads):
-                key = (id(node), nr)
-                if key in capture and g is not None:
-                    capture[key] = g
-            runnable = needed is None or node in needed
+            grads = _apply_tensor_hooks(node, grads, handed_out)
             if isinstance(node, AccumulateGrad):
-                if targets is None and grads[0] is not None:
-                    _accumulate_into(node.variable, grads[0], create_graph, handed_out)
+                g, leaf = grads[0], node.variable
+                if g is not None:
+                    if leaf._hooks:
+                        g = run_hooks(leaf._hooks, g)
+                    if capture:
+                        capture[(id(node), 0)] = g
+                    elif leaf._requires_grad:  # it may have been switched off since
+                        _accumulate_into(leaf, g, create_graph, handed_out)
                 continue
+            if capture:
+                for nr, g in enumerate(grads):
+                    key = (id(node), nr)
+                    if key in capture and g is not None:
+                        capture[key] = g
+            runnable = needed is None or node in needed
             results = _call_node(node, grads) if runnable and any(
                 g is not None for g in grads) else ()
             if check_nan and results:
@@ -206,7 +289,8 @@ def _check_nan(node, results) -> None:
                                "output.")
 
 
-def _apply_tensor_hooks(node, grads: list) -> list:
+def _apply_tensor_hooks(node, grads: list, handed_out: set) -> list:
+    """Hooks registered on the node's output tensors, retain_grad, then node pre-hooks."""
     if node._tensor_pre_hooks:
         for nr, hooks in node._tensor_pre_hooks.items():
             if grads[nr] is not None:
@@ -216,9 +300,8 @@ def _apply_tensor_hooks(node, grads: list) -> list:
             t = ref()
             if t is not None and grads[nr] is not None:
                 g = grads[nr]
-                t.grad = g if t.grad is None else t.grad + g
-                if not grad_mode._enabled:
-                    t.grad = t.grad.detach()
+                t._grad = g if t._grad is None else t._grad + g
+                handed_out.add(id(t._grad._data))  # never also a leaf's .grad
     if node._pre_hooks:
         for hook in list(node._pre_hooks.values()):
             new = hook(tuple(grads))
@@ -232,6 +315,9 @@ def _call_node(node, grads):
     if not isinstance(results, tuple):
         results = (results,)
     if node._hooks:
+        # Hooks see None for inputs that need no gradient, as in torch.
+        results = tuple(None if e[0] is None else r
+                        for r, e in zip(results, node.next_functions))
         for hook in list(node._hooks.values()):
             new = hook(results, tuple(grads))
             if new is not None:
@@ -282,10 +368,9 @@ def _add_to_buffer(buffers: dict, node, nr: int, g) -> None:
 
 def _accumulate_into(t, g, create_graph: bool, handed_out: set) -> None:
     """leaf.grad += g, stealing g's array when nothing else can see it."""
-    g = run_hooks(t._hooks, g) if t.grad_fn is None else g
-    if t.grad is None:
+    if t._grad is None:
         if create_graph:
-            t.grad = g
+            t._grad = g
             return
         data = g._data
         owned = data.base is None and data.flags.c_contiguous and id(data) not in handed_out
@@ -293,9 +378,9 @@ def _accumulate_into(t, g, create_graph: bool, handed_out: set) -> None:
             data = data.copy()
         handed_out.add(id(data))
         from ..tensor import Tensor
-        t.grad = Tensor._make(data)
-    elif create_graph or t.grad._requires_grad:
-        t.grad = t.grad + g
+        t._grad = Tensor._make(data)
+    elif create_graph or t._grad._requires_grad:
+        t._grad = t._grad + g
     else:
-        t.grad._data += g._data  # in place, so views of .grad (flat buffers) see it
-        t.grad._vc[0] += 1
+        t._grad._data += g._data  # in place, so views of .grad (flat buffers) see it
+        t._grad._vc[0] += 1

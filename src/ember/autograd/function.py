@@ -124,7 +124,6 @@ class Function:
             if isinstance(o, Tensor):
                 if any(o is a for a in args) and id(o) not in ctx._dirty:
                     o = o.detach()  # an input passed through: return an alias, not the input
-                    o._base = None
                 if record and id(o) not in ctx._non_differentiable and (
                         o.dtype.is_floating_point or o.dtype.is_complex):
                     o.grad_fn, o._output_nr, o._requires_grad = ctx, nr, True

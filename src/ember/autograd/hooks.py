@@ -39,10 +39,26 @@ def retain_grad(t) -> None:
 
 
 def run_hooks(hooks: dict | None, grad):
-    """Apply hooks in registration order; a hook returning a tensor replaces the grad."""
+    """Apply hooks in registration order; a hook returning a tensor replaces the grad.
+
+    As in torch, a hook may not change the gradient's type (dtype) or size.
+    """
     if hooks:
         for hook in list(hooks.values()):
             new = hook(grad)
             if new is not None:
+                _check_hook_result(hook, grad, new)
                 grad = new
     return grad
+
+
+def _check_hook_result(hook, grad, new) -> None:
+    from ..tensor import Tensor, legacy_type_name
+    if not isinstance(new, Tensor):
+        raise TypeError(f"expected Variable, but hook returned '{type(new).__name__}'")
+    name = getattr(hook, "__name__", "<unknown>")
+    if new._data.dtype != grad._data.dtype:
+        raise RuntimeError(f"hook '{name}' has changed the type of value (was "
+                           f"{legacy_type_name(grad)} got {legacy_type_name(new)})")
+    if new._data.shape != grad._data.shape:
+        raise RuntimeError(f"hook '{name}' has changed the size of value")
