@@ -202,6 +202,11 @@ class Tensor:
         self._grad = None
 
     @property
+    def output_nr(self) -> int:
+        """Which output of `grad_fn` this tensor is (0 for leaves)."""
+        return self._output_nr
+
+    @property
     def _version(self) -> int:
         return self._vc[0]
 

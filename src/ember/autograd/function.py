@@ -35,6 +35,11 @@ class FunctionCtx(Node):
         self._to_save = None
 
     def save_for_backward(self, *tensors) -> None:
+        from ..tensor import Tensor
+        for i, t in enumerate(tensors):
+            if t is not None and not isinstance(t, Tensor):
+                raise TypeError("save_for_backward can only save variables, but argument "
+                                f"{i} is of type {type(t).__name__}")
         # Deferred until the outputs exist, so an output can be saved without a cycle.
         self._to_save = tensors
 
@@ -66,6 +71,10 @@ class BackwardCFunction(FunctionCtx):
         if len(result) != expected:
             raise RuntimeError(f"function {self.grad_fn_name} returned an incorrect number of "
                                f"gradients (expected {expected}, got {len(result)})")
+        from ..tensor import Tensor
+        for r in result:
+            if r is not None and not isinstance(r, Tensor):
+                raise RuntimeError(f"expected Variable or None (got {type(r).__name__})")
         return result
 
 
@@ -82,13 +91,14 @@ class Function:
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
-        raise RuntimeError("You must implement the forward function for custom "
-                           "autograd.Function.")
+        raise NotImplementedError("You must implement the forward function for custom "
+                                  "autograd.Function.")
 
     @staticmethod
     def backward(ctx, *grad_outputs):
-        raise RuntimeError("You must implement either the backward or vjp method for your "
-                           "custom autograd.Function to use it with backward mode AD.")
+        raise NotImplementedError("You must implement either the backward or vjp method for "
+                                  "your custom autograd.Function to use it with backward "
+                                  "mode AD.")
 
     @staticmethod
     def setup_context(ctx, inputs, output):
@@ -118,6 +128,8 @@ class Function:
                 outputs = cls.forward(ctx, *args, **kwargs)
         single = not isinstance(outputs, tuple)
         outs = (outputs,) if single else outputs
+        if not single:
+            ctx.num_outputs = len(outs)  # backward receives one gradient per output
         record = grad_mode._enabled and ctx.connect(args)
         wrapped = []
         for nr, o in enumerate(outs):
@@ -142,5 +154,47 @@ def _overrides_setup_context(cls) -> bool:
 
 
 def once_differentiable(fn):
-    """Marks a backward that is not itself differentiable (accepted for compatibility)."""
-    return fn
+    """Mark a backward that cannot itself be differentiated (torch's decorator).
+
+    The backward runs without recording. When the incoming gradients require grad
+    (a double backward is being built), its results are routed through a node that
+    raises if anyone later tries to differentiate them.
+    """
+    import functools
+
+    from ..tensor import Tensor
+
+    @functools.wraps(fn)
+    def wrapper(ctx, *args):
+        with grad_mode.no_grad():
+            outputs = fn(ctx, *args)
+        if not grad_mode._enabled or not any(
+                isinstance(a, Tensor) and a._requires_grad for a in args):
+            return outputs
+        single = not isinstance(outputs, tuple)
+        outs = (outputs,) if single else outputs
+        # An alias that requires grad, so the error node is recorded.
+        marked = tuple(_DelayedError.apply(o.detach().requires_grad_())
+                       if isinstance(o, Tensor) and o._data.dtype.kind in "fc" else o
+                       for o in outs)
+        return marked[0] if single else marked
+    return wrapper
+
+
+class _DelayedError(Function):
+    """Passes a value through; differentiating it raises (see once_differentiable)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.detach()
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError("trying to differentiate twice a function that was marked with "
+                           "@once_differentiable")
+
+
+# torch's node: repr `<Error object at 0x...>`, name() `torch::autograd::Error`.
+_DelayedError._backward_cls = type("Error", (BackwardCFunction,), {
+    "_function": _DelayedError, "grad_fn_name": "torch::autograd::Error",
+    "__repr__": lambda self: f"<Error object at {hex(id(self))}>"})
