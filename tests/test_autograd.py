@@ -386,9 +386,7 @@ def test_second_backward_through_freed_graph_raises_like_torch():
     lambda lib, x, c: x / 2,
     lambda lib, x, c: x.exp(),
     lambda lib, x, c: x.relu(),
-    pytest.param(lambda lib, x, c: x @ c, marks=pytest.mark.xfail(
-        reason="ops/linalg.py: backward of 1-D @ 1-D unsqueezes a 0-d grad at dim -2",
-        strict=True)),
+    lambda lib, x, c: x @ c,
 ])
 def test_second_backward_raises_exactly_when_torch_does(program):
     outcome = []
