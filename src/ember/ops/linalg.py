@@ -9,6 +9,7 @@ did not have.
 
 from __future__ import annotations
 
+import builtins
 import string
 
 import numpy as np
@@ -36,7 +37,13 @@ def _cname(d) -> str:
 
 
 class MatMul(Primitive):
-    """a @ b for any ranks >= 1 (torch.matmul's rules)."""
+    """a @ b for any ranks >= 1 (torch.matmul's rules).
+
+    Shapes: (k,) @ (k,) -> (); (n, k) @ (k,) -> (n,); (k,) @ (*b, k, m) -> (*b, m);
+    (*b1, n, k) @ (*b2, k, m) -> (*broadcast(b1, b2), n, m).
+    Gradients: grad_a = grad @ b^T, grad_b = a^T @ grad, with a 1-D operand treated as
+    a row (left) or a column (right); the engine sums them back over broadcast batch dims.
+    """
 
     save_inputs = (0, 1)
 
@@ -46,6 +53,9 @@ class MatMul(Primitive):
 
     def backward(self, grad):
         a, b = self.saved_tensors
+        if a.ndim == 1 and b.ndim == 1:  # dot: grad is a scalar
+            return (grad * b if a._requires_grad else None,
+                    grad * a if b._requires_grad else None)
         a2 = a.unsqueeze(0) if a.ndim == 1 else a
         b2 = b.unsqueeze(-1) if b.ndim == 1 else b
         if a.ndim == 1:
@@ -75,28 +85,81 @@ def matmul(input, other) -> Tensor:
     if na == 2 and nb == 1:
         return mv(input, other)
     _promote(input, other)
-    k_a = a.shape[-1]
-    k_b = b.shape[-2] if nb > 1 else b.shape[0]
-    if na == 1:
-        if k_a != k_b:
-            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied (1x{k_a} and "
-                               f"{_dims(b.shape[-2:])})")
-        return MatMul.apply(input, other, name="SqueezeBackward4" if nb == 2 else
-                            "UnsafeViewBackward0")
-    if k_a != k_b:
-        if nb <= 2:  # torch folds the batch into rows and calls mm
-            rows = int(np.prod(a.shape[:-1]))
-            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{k_a} and "
-                               f"{_dims(b.shape)})")
-        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
-                           f"[{int(np.prod(b.shape[:-2]))}, {k_a}] but got: "
-                           f"[{int(np.prod(b.shape[:-2]))}, {k_b}].")
-    try:
-        np.broadcast_shapes(a.shape[:-2], b.shape[:-2] if nb > 1 else ())
-    except ValueError:
-        from .elementwise import broadcast_shapes
-        broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    return MatMul.apply(input, other, name="UnsafeViewBackward0")
+    _check_matmul_shapes(input, other)
+    return MatMul.apply(input, other, name=_matmul_grad_fn_name(input, other))
+
+
+def _should_fold(a: Tensor, b: Tensor) -> bool:
+    """torch's `should_fold`: lower a batched product to one mm/mv instead of a bmm.
+
+    The operand with batch dims (b^T when only `b` has them) is folded into matrix
+    rows when that needs no copy, or when the other operand requires grad (which
+    keeps its gradient a plain matrix product instead of a huge batch).
+    """
+    if a.ndim >= b.ndim:
+        big, small = a._data, b
+    else:
+        big, small = b._data.swapaxes(-1, -2), a
+    if not (big.ndim >= 3 and small.ndim <= 2):
+        return False
+    if small._requires_grad:
+        return True
+    return big.size == 0 or _foldable(big)
+
+
+def _foldable(x) -> bool:
+    """Whether x's leading dims merge into one without a copy."""
+    st, sh = x.strides, x.shape
+    return all(st[i] == st[i + 1] * sh[i + 1] for i in range(x.ndim - 2))
+
+
+def _check_matmul_shapes(a: Tensor, b: Tensor) -> None:
+    """torch's error for the way it would have lowered the product (mm, mv or bmm)."""
+    sa, sb = a._data.shape, b._data.shape
+    na, nb = len(sa), len(sb)
+    k_a = sa[-1]
+    k_b = sb[-2] if nb > 1 else sb[0]
+    if k_a == k_b:
+        try:
+            np.broadcast_shapes(sa[:-2], sb[:-2])
+        except ValueError:
+            from .elementwise import broadcast_shapes
+            broadcast_shapes(sa[:-2], sb[:-2])  # raises torch's broadcasting error
+        return
+    if na == 1 and nb == 2:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied (1x{k_a} and "
+                           f"{_dims(sb)})")
+    if _should_fold(a, b):
+        if na >= nb:  # a's batch folded into rows: a2d @ b
+            rows, k, other = int(np.prod(sa[:-1])), k_a, sb
+        else:  # b^T's batch folded into rows: b^T 2d @ a^T
+            rows, k, other = int(np.prod(sb[:-2])) * sb[-1], k_b, sa[::-1]
+        if len(other) == 1:
+            raise RuntimeError(f"size mismatch, got input ({rows}), mat ({rows}x{k}), vec "
+                               f"({other[0]})")
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{k} and "
+                           f"{_dims(other)})")
+    batch = int(np.prod(np.broadcast_shapes(sa[:-2], sb[:-2])))
+    raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                       f"[{batch}, {k_a}] but got: [{batch}, {k_b}].")
+
+
+def _matmul_grad_fn_name(a: Tensor, b: Tensor) -> str:
+    """The node torch's matmul ends with when at least one operand has batch dims.
+
+    A folded product ends in a view of an mm/mv, a batched one in a view of a bmm:
+    both UnsafeViewBackward0. `matrix @ batch` folded is (batch^T @ matrix^T)^T, whose
+    `.contiguous()` copy makes the last node a CloneBackward0.
+    """
+    sa, sb = a._data.shape, b._data.shape
+    na, nb = len(sa), len(sb)
+    if na == 1 and nb == 2:
+        return "SqueezeBackward4"
+    if na == nb >= 3 and not all(s == 1 for s in sb[:-2]) and all(s == 1 for s in sa[:-2]):
+        return "CloneBackward0"  # torch treats a batch of one matrix as that matrix
+    if na == 2 and nb >= 3 and _should_fold(a, b):
+        return "CloneBackward0"
+    return "UnsafeViewBackward0"
 
 
 def mm(input, mat2) -> Tensor:
@@ -158,7 +221,19 @@ def _legacy(d) -> str:
     return {"float32": "Float", "float64": "Double", "int64": "Long"}.get(d.name, d.name)
 
 
-inner = dot
+def inner(input, other) -> Tensor:
+    """Sum over the last dims: (*a, k) . (*b, k) -> (*a, *b); a 0-d operand scales."""
+    if input.ndim == 0 or other.ndim == 0:
+        from .elementwise import mul
+        return mul(input, other)
+    k = input.shape[-1]
+    if other.shape[-1] != k:
+        raise RuntimeError("inner() the last dimension must match on both input tensors but "
+                           f"got shapes {list(input.shape)} and {list(other.shape)}")
+    # torch lowers it through tensordot: two matrices, one mm, a view back
+    left = input.reshape(-1, k)
+    right = other.reshape(-1, k)
+    return mm(left, right.t()).view(tuple(input.shape[:-1]) + tuple(other.shape[:-1]))
 
 
 class Addmm(Primitive):
@@ -187,7 +262,10 @@ class Addmm(Primitive):
 
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1) -> Tensor:
-    """beta * input + alpha * mat1 @ mat2; input broadcasts to (n, m)."""
+    """beta * input + alpha * mat1 @ mat2.
+
+    Shapes: input broadcastable to (n, m), mat1 (n, k), mat2 (k, m) -> (n, m).
+    """
     if mat1.ndim != 2 or mat2.ndim != 2:
         raise RuntimeError(f"mat1 must be a matrix, got {mat1.ndim}-D tensor" if mat1.ndim != 2
                            else f"mat2 must be a matrix, got {mat2.ndim}-D tensor")
@@ -195,13 +273,27 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1) -> Tensor:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_dims(mat1.shape)} and "
                            f"{_dims(mat2.shape)})")
     _promote(mat1, mat2)
+    if tuple(input.shape) != (mat1.shape[0], mat2.shape[1]):
+        from .shape import expand
+        expand(input, (mat1.shape[0], mat2.shape[1]))  # torch's error if it cannot broadcast
     return Addmm.apply(input, mat1, mat2, beta=beta, alpha=alpha)
 
 
 def linear(input, weight, bias=None) -> Tensor:
-    """y = x W^T + b. Shapes: input (*, in), weight (out, in), bias (out,) -> (*, out)."""
-    if input.ndim == 2 and bias is not None:
-        return addmm(bias, input, weight.t())  # torch's graph: AddmmBackward0 <- TBackward0
+    """y = x W^T + b, as F.linear. Shapes: input (*, in), weight (out, in), bias (out,)
+    -> (*, out).
+
+    torch's lowering decides the graph (and so the grad_fn names): a matrix input
+    with a bias is one addmm; any other contiguous input with a vector bias is
+    flattened to a matrix, put through addmm and viewed back; the rest is matmul + add.
+    """
+    if bias is not None and input.ndim == 2:
+        return addmm(bias, input, weight.t())  # AddmmBackward0 <- TBackward0
+    if bias is not None and bias.ndim == 1 and input._data.flags.c_contiguous:
+        lead = tuple(input.shape[:-1])
+        rows = int(np.prod(lead)) if lead else 1
+        out = addmm(bias, input.reshape(rows, input.shape[-1]), weight.t())
+        return out.view(lead + (out.shape[1],))
     out = matmul(input, weight.t())
     return out + bias if bias is not None else out
 
@@ -241,22 +333,44 @@ class Einsum(Primitive):
 
 
 def _restore_missing(g: Tensor, kept: str, subs: str, shape) -> Tensor:
-    """Broadcast letters summed away (or repeated, i.e. diagonals) back into place."""
+    """Put letters summed away back (broadcast) and repeated letters onto their diagonal.
+
+    `g` has one dim per letter of `kept`; the result has `shape`, one dim per letter of
+    `subs`. A letter the forward summed over gets the gradient broadcast along it; for
+    a letter repeated in `subs` ('ii'), the forward read only the diagonal, so the
+    gradient goes on the diagonal and zeros elsewhere.
+    """
+    unique = "".join(dict.fromkeys(subs))
     if kept == subs:
         return g
-    if len(set(subs)) != len(subs):
-        # a repeated letter (a diagonal): put the gradient on the diagonal
-        eye_terms = []
-        for c in dict.fromkeys(subs):
-            pos = [k for k, s in enumerate(subs) if s == c]
-            if len(pos) > 1:
-                eye_terms.append((c, shape[pos[0]], len(pos)))
-        raise RuntimeError("einsum backward through repeated subscripts in one operand is "
-                           f"not supported by ember yet ({subs}; {eye_terms})")
-    for k, c in enumerate(subs):
+    size = {c: shape[subs.index(c)] for c in unique}
+    for k, c in enumerate(unique):
         if c not in kept:
             g = g.unsqueeze(k)
-    return g.expand(shape)
+    g = g.expand(tuple(builtins.max(size[c], g.shape[k]) for k, c in enumerate(unique)))
+    if unique == subs:
+        return g
+    return DiagonalEmbed.apply(g, subs=subs, unique=unique, shape=tuple(shape))
+
+
+class DiagonalEmbed(Primitive):
+    """zeros(shape) with `g` written on the diagonal that einsum `subs->unique` reads.
+
+    The adjoint of taking a diagonal: einsum('ii->i', x) reads x[i, i]; this writes
+    g[i] to out[i, i]. Its own backward reads the diagonal again.
+    """
+
+    grad_fn_name = "DiagonalBackwardBackward0"
+
+    def forward(self, g, subs, unique, shape):
+        self.subs, self.unique = subs, unique
+        out = np.zeros(shape, dtype=g.dtype)
+        # einsum returns a writeable view for a pure diagonal/transpose
+        np.einsum(f"{subs}->{unique}", out)[...] = g
+        return out
+
+    def backward(self, grad):
+        return _einsum_raw([self.subs], self.unique, [grad])
 
 
 def _einsum_raw(inputs_subs, output_subs, operands) -> Tensor:
@@ -268,6 +382,11 @@ def _einsum_raw(inputs_subs, output_subs, operands) -> Tensor:
 
 
 def _parse_einsum(equation: str, operands):
+    """Operand subscripts and output subscripts, with '...' spelled out as spare letters.
+
+    Also checks sizes the way torch does: a letter's size must agree across operands,
+    except that size 1 broadcasts.
+    """
     equation = equation.replace(" ", "")
     if "->" in equation:
         lhs, rhs = equation.split("->")
@@ -275,23 +394,39 @@ def _parse_einsum(equation: str, operands):
         lhs, rhs = equation, None
     subs = lhs.split(",")
     if len(subs) != len(operands):
-        raise ValueError("einsum(): more operands were provided than specified in the "
-                         "equation" if len(operands) > len(subs) else
-                         "einsum(): fewer operands were provided than specified in the "
-                         "equation")
+        raise RuntimeError("einsum(): more operands were provided than specified in the "
+                           "equation" if len(operands) > len(subs) else
+                           "einsum(): fewer operands were provided than specified in the "
+                           "equation")
+    for i, (s, t) in enumerate(zip(subs, operands)):
+        n = len(s.replace("...", ""))
+        if ("..." in s and n > t.ndim) or ("..." not in s and n != t.ndim):
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({n}) "
+                               f"does not match the number of dimensions ({t.ndim}) for "
+                               f"operand {i}" + ("" if "..." in s else
+                                                 " and no ellipsis was given"))
     spare = [c for c in string.ascii_letters if c not in equation]
     ell_len = 0
     for s, t in zip(subs, operands):
         if "..." in s:
-            ell_len = max(ell_len, t.ndim - (len(s) - 3))
+            ell_len = builtins.max(ell_len, t.ndim - (len(s) - 3))
     ell = "".join(spare[:ell_len])
     subs = [s.replace("...", ell[len(ell) - (t.ndim - (len(s) - 3)):] if "..." in s else "")
             for s, t in zip(subs, operands)]
-    for s, t in zip(subs, operands):
-        if len(s) != t.ndim:
-            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({len(s)}) "
-                               f"does not match the number of dimensions ({t.ndim}) for "
-                               "operand 0 and no ellipsis was given")
+    seen = {}
+    for i, (s, t) in enumerate(zip(subs, operands)):
+        own = {}
+        for c, n in zip(s, t.shape):
+            if c in own and own[c] != n:
+                raise RuntimeError(f"einsum(): subscript {c} is repeated for operand {i} but the "
+                                   f"sizes don't match, {n} != {own[c]}")
+            own[c] = n
+            if c in ell:
+                continue  # ellipsis dims broadcast like any other batch dims
+            if seen.get(c, 1) != 1 and n != 1 and seen[c] != n:
+                raise RuntimeError(f"einsum(): subscript {c} has size {n} for operand {i} which "
+                                   f"does not broadcast with previously seen size {seen[c]}")
+            seen[c] = builtins.max(seen.get(c, 1), n) if n else 0
     if rhs is None:
         counts = {}
         for c in "".join(subs):
@@ -299,14 +434,30 @@ def _parse_einsum(equation: str, operands):
         rhs = ell + "".join(sorted(c for c, n in counts.items() if n == 1 and c not in ell))
     else:
         rhs = rhs.replace("...", ell)
-    return subs, rhs
+        for c in rhs:
+            if not any(c in s for s in subs):
+                raise RuntimeError(f"einsum(): output subscript {c} does not appear in the "
+                                   "equation for any input operand")
+    return subs, rhs, seen
 
 
 def einsum(equation: str, *operands) -> Tensor:
-    """Einstein summation, e.g. einsum('ik,kj->ij', a, b) is a @ b."""
+    """Einstein summation, e.g. einsum('ik,kj->ij', a, b) is a @ b.
+
+    Letters shared by operands are multiplied along; letters absent from the output
+    are summed; a letter repeated in one operand ('ii') reads its diagonal; '...'
+    stands for broadcast batch dims; without '->' the output is the letters that
+    appear once, in alphabetical order.
+    """
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
-    subs, rhs = _parse_einsum(equation, operands)
+    subs, rhs, sizes = _parse_einsum(equation, operands)
     target = dtypes.result_type(*operands)
     operands = [t if t.dtype is target else t.to(target) for t in operands]
+    # torch broadcasts a letter of size 1 against the same letter elsewhere; NumPy
+    # does not, so expand those dims first (a view; the engine sums the gradient back)
+    for i, (s, t) in enumerate(zip(subs, operands)):
+        full = tuple(sizes.get(c, n) if n == 1 else n for c, n in zip(s, t.shape))
+        if full != tuple(t.shape):
+            operands[i] = t.expand(full)
     return _einsum_raw(subs, rhs, operands)
