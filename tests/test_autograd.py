@@ -429,8 +429,6 @@ def test_requires_grad_on_non_float_tensor_raises_like_torch(np_dtype):
     check_error(lambda lib, x: x.requires_grad_(), np.zeros(3, np_dtype))
 
 
-@pytest.mark.xfail(reason="creation.py: factories with requires_grad=True must raise torch's "
-                   "'Only Tensors of floating point and complex dtype ...'", strict=True)
 def test_factory_requires_grad_on_integer_dtype_raises_like_torch():
     check_error(lambda lib, x: lib.tensor([1, 2], requires_grad=True), randn(1))
 

@@ -18,6 +18,7 @@ import warnings
 import numpy as np
 
 from . import backend
+from . import dtypes as dtypes_module
 from .dtypes import ALL_DTYPES, dtype, from_numpy_dtype
 
 dtype_cls = dtype
@@ -107,7 +108,7 @@ class Tensor:
     def size(self, dim: int | None = None):
         if dim is None:
             return Size(self._data.shape)
-        return self._data.shape[_wrap_dim(dim, self._data.ndim)]
+        return self._data.shape[_wrap_dim_of_shape(dim, self._data.ndim)]
 
     @property
     def dtype(self) -> dtype:
@@ -153,17 +154,25 @@ class Tensor:
     def is_complex(self) -> bool:
         return self.dtype.is_complex
 
-    def type(self, dtype=None):
-        """With no argument, the legacy name (`'ember.FloatTensor'`); else a cast."""
+    def type(self, dtype=None, non_blocking: bool = False):
+        """With no argument, the legacy name (`'ember.FloatTensor'`); else a cast.
+
+        The target is a dtype or a legacy name string such as `'ember.DoubleTensor'`.
+        """
         if dtype is None:
             return legacy_type_name(self)
+        if isinstance(dtype, str):
+            by_name = {f"ember.{v}": k for k, v in _LEGACY_NAMES.items()}
+            if dtype not in by_name:
+                raise ValueError(f"invalid type: '{dtype}'")
+            dtype = getattr(dtypes_module, by_name[dtype].replace("bool", "bool_"))
         return self.to(dtype)
 
     def stride(self, dim: int | None = None):
         """Steps in elements between neighbours along each dim (0 for an expanded dim)."""
         item = self._data.itemsize
         strides = tuple(s // item for s in self._data.strides)
-        return strides if dim is None else strides[_wrap_dim(dim, self._data.ndim)]
+        return strides if dim is None else strides[_wrap_dim_of_shape(dim, self._data.ndim)]
 
     def storage_offset(self) -> int:
         root = _root_array(self._data)
@@ -293,13 +302,19 @@ class Tensor:
         return self._data.reshape(-1)[0].item()
 
     def __float__(self) -> float:
-        return float(self.item())
+        return float(self._scalar())
 
     def __int__(self) -> int:
-        return int(self.item())
+        return int(self._scalar())
 
     def __complex__(self) -> complex:
-        return complex(self.item())
+        return complex(self._scalar())
+
+    def _scalar(self):
+        """The value for float()/int()/complex(): torch raises ValueError, unlike item()."""
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self._data.reshape(-1)[0].item()
 
     def __index__(self) -> int:
         if self._data.size != 1 or self.dtype.is_floating_point or self.dtype.is_complex:
@@ -327,21 +342,32 @@ class Tensor:
         return arr if dtype is None else arr.astype(dtype)
 
     def __reduce_ex__(self, protocol):
-        return (_rebuild, (np.asarray(self.detach()._data), self._requires_grad))
+        # Values, requires_grad and user attributes (`w.g = ...`) travel; autograd
+        # history and .grad do not, as with torch's pickling.
+        return (_rebuild, (type(self), np.asarray(self._data), self._requires_grad),
+                self._user_attributes())
+
+    def __setstate__(self, state) -> None:
+        self.__dict__.update(state)
+
+    def _user_attributes(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k not in _INTERNAL_ATTRIBUTES}
 
     def __deepcopy__(self, memo):
+        """A leaf's copy with its own memory, its .grad and its user attributes."""
         if self.grad_fn is not None:
-            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) "
-                               "support the deepcopy protocol at the moment.")
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the "
+                "deepcopy protocol at the moment.  If you were attempting to deepcopy a "
+                "module, this may be because of a ember.nn.utils.weight_norm usage, see "
+                "https://github.com/pytorch/pytorch/pull/103001")
+        import copy
         out = type(self)._make(self._data.copy(), self._requires_grad)
-        if type(self) is not Tensor:
-            out._requires_grad = self._requires_grad
+        memo[id(self)] = out  # before the attributes, which may refer back to self
         if self._grad is not None:
-            out._grad = self._grad.__deepcopy__(memo)
-        for k, v in self.__dict__.items():
-            import copy
+            out._grad = copy.deepcopy(self._grad, memo)
+        for k, v in self._user_attributes().items():
             out.__dict__[k] = copy.deepcopy(v, memo)
-        memo[id(self)] = out
         return out
 
     # ---- autograd ---------------------------------------------------------------------
@@ -496,9 +522,8 @@ class TypedStorage:
     def __repr__(self) -> str:
         name = _LEGACY_NAMES[from_numpy_dtype(self._flat.dtype).name].replace("Tensor",
                                                                                "Storage")
-        body = "\n".join(f" {v}" for v in self._flat.tolist())
-        sep = "\n" if body else ""
-        return f"{body}{sep}[ember.{name} of size {self._flat.size}]"
+        body = "\n ".join(str(v) for v in self._flat.tolist())
+        return f" {body}\n[ember.{name} of size {self._flat.size}]"
 
 
 _NON_LEAF_GRAD_WARNING = (
@@ -539,8 +564,13 @@ def _check_grad_assignment(t: Tensor, g) -> None:
             "gradient and the tensor are the same size")
 
 
-def _rebuild(array, requires_grad):
-    return Tensor._make(array, requires_grad)
+# Per-instance autograd bookkeeping kept in __dict__, never copied or pickled.
+_INTERNAL_ATTRIBUTES = frozenset(("_output_nr", "_base", "_accumulator", "_hooks",
+                                  "_retains_grad"))
+
+
+def _rebuild(cls, array, requires_grad):
+    return cls._make(array, requires_grad)
 
 
 def _wrap_dim(dim: int, ndim: int) -> int:
@@ -550,6 +580,13 @@ def _wrap_dim(dim: int, ndim: int) -> int:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
                          f"but got {dim})")
     return dim + n if dim < 0 else dim
+
+
+def _wrap_dim_of_shape(dim: int, ndim: int) -> int:
+    """Like `_wrap_dim`, with torch's message for size(dim)/stride(dim) of a 0-d tensor."""
+    if ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    return _wrap_dim(dim, ndim)
 
 
 def _root_array(a):
