@@ -80,7 +80,9 @@ class Primitive(Node):
         t = _make(array)
         if self.is_view and nr == 0:
             src = inputs[0]
-            if array is src._data or np.may_share_memory(array, src._data):
+            # An empty result is still a view in torch (`x[:, 4:]` of a (3, 4) tensor),
+            # though NumPy says it shares no memory.
+            if array is src._data or array.size == 0 or np.may_share_memory(array, src._data):
                 t._vc = src._vc
                 t._base = src if src._base is None else src._base
         if record and t._data.dtype.kind in _FLOATING_KINDS:

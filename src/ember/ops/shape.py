@@ -48,20 +48,9 @@ def infer_shape(shape: tuple, numel: int) -> tuple:
 
 
 class ViewPrimitive(Primitive):
-    """A primitive whose first output aliases its input: same memory, same version counter.
-
-    `Primitive` recognises a view by `np.may_share_memory`, which is False for arrays
-    with no elements; torch still calls `x[:, 4:]` of a (3, 4) tensor a view of `x`.
-    """
+    """A primitive whose first output aliases its input: same memory, same version counter."""
 
     is_view = True
-
-    def _wrap(self, array, inputs, nr, record):
-        t = super()._wrap(array, inputs, nr, record)
-        if t._base is None and array.size == 0 and self.is_view:
-            src = inputs[0]
-            t._vc, t._base = src._vc, (src if src._base is None else src._base)
-        return t
 
 
 class Reshape(ViewPrimitive):
