@@ -186,32 +186,36 @@ def _root_grads(tensors, grad_tensors) -> list:
     return out
 
 
-def _discover(root_nodes):
-    """Every node reachable from the roots, and the edges between them."""
+def _discover(root_nodes) -> tuple[list, dict]:
+    """Every node reachable from the roots, and how many edges lead into each."""
     seen = set(root_nodes)
     stack = list(root_nodes)
     order = []
+    deps: dict = {}
     while stack:
         node = stack.pop()
         order.append(node)
-        for edge in node.next_functions:
-            if edge[0] is not None and edge[0] not in seen:
-                seen.add(edge[0])
-                stack.append(edge[0])
-    return order
+        for child, _ in node.next_functions:
+            if child is not None:
+                deps[child] = deps.get(child, 0) + 1
+                if child not in seen:
+                    seen.add(child)
+                    stack.append(child)
+    return order, deps
 
 
 def _needed(nodes, target_nodes) -> set:
     """Nodes from which some target can be reached (the only ones worth running)."""
     needed = set(target_nodes)
     changed = True
-    # Reverse-topological fixed point; graphs are small so a few sweeps suffice.
+    # Fixed point; `nodes` lists parents before children, so sweeping it in reverse
+    # settles a chain in one pass.
     while changed:
         changed = False
-        for node in nodes:
+        for node in reversed(nodes):
             if node in needed:
                 continue
-            if any(e[0] is not None and e[0] in needed for e in node.next_functions):
+            if any(child in needed for child, _ in node.next_functions):
                 needed.add(node)
                 changed = True
     return needed
@@ -224,23 +228,24 @@ def _run(roots, root_grads, retain_graph, create_graph, targets, handed_out: set
     `.grad`s ever share one array.
     """
     root_edges = [gradient_edge(t) for t in roots]
-    nodes = _discover({e[0] for e in root_edges})
-    needed = None if targets is None else _needed(nodes, {e[0] for e in targets})
-    deps: dict = {}
-    for node in nodes:
-        if needed is not None and node not in needed:
-            continue
-        for edge in node.next_functions:
-            if edge[0] is not None and (needed is None or edge[0] in needed):
-                deps[edge[0]] = deps.get(edge[0], 0) + 1
+    root_nodes = {node for node, _ in root_edges}
+    nodes, deps = _discover(root_nodes)
+    needed = capture = None
+    if targets is not None:
+        needed = _needed(nodes, {node for node, _ in targets})
+        deps = {}
+        for node in nodes:
+            if node in needed:
+                for child, _ in node.next_functions:
+                    if child in needed:
+                        deps[child] = deps.get(child, 0) + 1
+        capture = {(id(node), nr): None for node, nr in targets}
 
-    capture = {} if targets is None else {(id(e[0]), e[1]): None for e in targets}
     buffers: dict = {}
     for (node, nr), g in zip(root_edges, root_grads):
         _add_to_buffer(buffers, node, nr, g)
         handed_out.add(id(g._data))
-    ready = [(-n._sequence_nr, id(n), n) for n in {e[0] for e in root_edges}
-             if deps.get(n, 0) == 0]
+    ready = [(-n._sequence_nr, id(n), n) for n in root_nodes if n not in deps]
     heapq.heapify(ready)
 
     check_nan = grad_mode._anomaly and grad_mode._anomaly_check_nan
@@ -248,29 +253,31 @@ def _run(roots, root_grads, retain_graph, create_graph, targets, handed_out: set
     grad_mode._enabled = bool(create_graph)
     try:
         while ready:
-            _, _, node = heapq.heappop(ready)
+            node = heapq.heappop(ready)[2]
             grads = buffers.pop(node, None) or [None] * node.num_outputs
-            grads = _apply_tensor_hooks(node, grads, handed_out)
+            if node._tensor_pre_hooks or node._retained or node._pre_hooks:
+                grads = _apply_tensor_hooks(node, grads, handed_out)
             if isinstance(node, AccumulateGrad):
                 g, leaf = grads[0], node.variable
                 if g is not None:
                     if leaf._hooks:
                         g = run_hooks(leaf._hooks, g)
-                    if capture:
+                    if capture is not None:
                         capture[(id(node), 0)] = g
                     elif leaf._requires_grad:  # it may have been switched off since
                         _accumulate_into(leaf, g, create_graph, handed_out)
                 continue
-            if capture:
+            if capture is not None:
                 for nr, g in enumerate(grads):
                     key = (id(node), nr)
                     if key in capture and g is not None:
                         capture[key] = g
-            runnable = needed is None or node in needed
-            results = _call_node(node, grads) if runnable and any(
-                g is not None for g in grads) else ()
-            if check_nan and results:
-                _check_nan(node, results)
+            if (needed is None or node in needed) and any(g is not None for g in grads):
+                results = _call_node(node, grads)
+                if check_nan:
+                    _check_nan(node, results)
+            else:
+                results = ()
             if not retain_graph:
                 node.release()
             _deliver(node, results, buffers, deps, needed, ready)
@@ -278,7 +285,7 @@ def _run(roots, root_grads, retain_graph, create_graph, targets, handed_out: set
         grad_mode._enabled = prev
     if targets is None:
         return None
-    return [capture[(id(e[0]), e[1])] for e in targets]
+    return [capture[(id(node), nr)] for node, nr in targets]
 
 
 def _check_nan(node, results) -> None:
