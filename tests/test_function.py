@@ -17,7 +17,7 @@ import torch
 import ember
 
 sys.path.insert(0, os.path.dirname(__file__))
-from differential import assert_same_tensor, check_error, randn  # noqa: E402
+from differential import assert_same_tensor, check_error, non_contiguous, randn  # noqa: E402
 
 TorchGradcheckError = sys.modules["torch.autograd.gradcheck"].GradcheckError
 
@@ -475,3 +475,32 @@ def test_once_differentiable_backward_records_nothing_then_refuses_double_backwa
             error = str(exc)
         return g1, g1.requires_grad, g2.grad_fn.name(), error
     assert_same(*both(program, randn(3)))
+
+
+def test_gradcheck_messages_match_torch():
+    def wrong(lib):
+        return FUNCS[lib]["WrongGrad"].apply
+
+    def program(lib, x):
+        lib.autograd.gradcheck(wrong(lib), (x.requires_grad_(),))
+    check_error(program, np.array([1.0, 2.0]))
+    check_error(lambda lib, x: lib.autograd.gradcheck(lambda x: x * 2, (x,)), randn(2))
+
+
+def test_gradcheck_of_float32_input_warns_and_reports_in_float32_like_torch():
+    def program(lib, x):
+        with pytest.warns(UserWarning, match="not a double precision"):
+            lib.autograd.gradcheck(lambda x: x * 2, (x.requires_grad_(),))
+    e, t = check_error(program, np.array([1.0, 2.0], np.float32), match="type")
+    assert "dtype" not in str(e) and "dtype" not in str(t)
+
+
+def test_gradcheck_skips_outputs_that_do_not_require_grad_like_torch():
+    for lib in LIBS:
+        x = lib.tensor(randn(3, dtype=np.float64), requires_grad=True)
+        assert lib.autograd.gradcheck(lambda x: (x * 2, x.detach()), (x,))
+
+
+def test_gradcheck_accepts_non_contiguous_inputs():
+    from differential import gradcheck
+    assert gradcheck(lambda lib, x: (x * x).exp(), non_contiguous(randn(3, 4)))
