@@ -742,3 +742,27 @@ def test_inplace_on_view_of_non_leaf_changes_the_gradient_like_torch():
 
 def test_detach_in_place_of_a_view_raises_like_torch():
     check_error(lambda lib, x: x.requires_grad_()[0:1].detach_(), randn(3))
+
+
+def test_post_accumulate_grad_hook_runs_after_each_accumulation_like_torch():
+    def program(lib, x):
+        seen = []
+        handle = x.register_post_accumulate_grad_hook(lambda p: seen.append(p.grad.tolist()))
+        (x * 2).sum().backward()
+        (x * 3).sum().backward()
+        lib.autograd.grad((x * 2).sum(), x)  # autograd.grad accumulates nothing
+        handle.remove()
+        (x * 2).sum().backward()
+        return seen
+    e, t = both(program, np.array([1.0, 2.0], np.float32))
+    assert e == t
+
+
+@pytest.mark.parametrize("program", [
+    lambda lib, x: (x.requires_grad_() * 2).register_post_accumulate_grad_hook(print),
+    lambda lib, x: x.register_post_accumulate_grad_hook(print),
+    lambda lib, x: (x.requires_grad_().register_post_accumulate_grad_hook(lambda p: 5),
+                    (x * 2).sum().backward()),
+], ids=["non-leaf", "no-grad", "returns-value"])
+def test_post_accumulate_grad_hook_errors_like_torch(program):
+    check_error(program, randn(2))

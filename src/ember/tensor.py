@@ -73,6 +73,7 @@ class Tensor:
     _base = None           # the tensor this one is a view of
     _accumulator = None    # weakref to the AccumulateGrad node of a leaf
     _hooks = None          # {id: hook} registered on a leaf
+    _post_accumulate_hooks = None  # {id: hook(leaf)} run after .grad is accumulated
     _retains_grad = False
     __array_priority__ = 1000  # make `ndarray + Tensor` defer to Tensor.__radd__
 
@@ -381,6 +382,11 @@ class Tensor:
         from .autograd.hooks import register_tensor_hook
         return register_tensor_hook(self, hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """hook(self) runs after backward has accumulated into this leaf's `.grad`."""
+        from .autograd.hooks import register_post_accumulate_grad_hook
+        return register_post_accumulate_grad_hook(self, hook)
+
     def retain_grad(self) -> None:
         """Keep `.grad` for a non-leaf tensor after backward."""
         from .autograd.hooks import retain_grad
@@ -566,7 +572,7 @@ def _check_grad_assignment(t: Tensor, g) -> None:
 
 # Per-instance autograd bookkeeping kept in __dict__, never copied or pickled.
 _INTERNAL_ATTRIBUTES = frozenset(("_output_nr", "_base", "_accumulator", "_hooks",
-                                  "_retains_grad"))
+                                  "_post_accumulate_hooks", "_retains_grad"))
 
 
 def _rebuild(cls, array, requires_grad):

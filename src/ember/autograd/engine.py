@@ -19,7 +19,7 @@ import numpy as np
 
 from ..backend import namespace
 from . import grad_mode
-from .hooks import run_hooks
+from .hooks import run_hooks, run_post_accumulate_hooks
 from .node import AccumulateGrad, gradient_edge
 
 
@@ -266,6 +266,8 @@ def _run(roots, root_grads, retain_graph, create_graph, targets, handed_out: set
                         capture[(id(node), 0)] = g
                     elif leaf._requires_grad:  # it may have been switched off since
                         _accumulate_into(leaf, g, create_graph, handed_out)
+                        if leaf._post_accumulate_hooks:
+                            run_post_accumulate_hooks(leaf)
                 continue
             if capture is not None:
                 for nr, g in enumerate(grads):

@@ -26,6 +26,24 @@ def register_tensor_hook(t, hook):
     return _add_hook(hooks, hook)
 
 
+def register_post_accumulate_grad_hook(t, hook):
+    """hook(leaf) runs after backward has accumulated into `leaf.grad`; returns None."""
+    if not t._requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    if t.grad_fn is not None:
+        raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+    if t._post_accumulate_hooks is None:
+        t._post_accumulate_hooks = {}
+    return _add_hook(t._post_accumulate_hooks, hook)
+
+
+def run_post_accumulate_hooks(t) -> None:
+    for hook in list(t._post_accumulate_hooks.values()):
+        result = hook(t)
+        if result is not None:
+            raise TypeError(f"expected Variable, but hook returned '{type(result).__name__}'")
+
+
 def retain_grad(t) -> None:
     if not t._requires_grad:
         raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
