@@ -726,9 +726,6 @@ def test_detach_is_not_a_view_and_can_be_modified_in_place():
         assert not x.detach().numpy().any()
 
 
-@pytest.mark.xfail(reason="ops/inplace.py: an in-place op on a view of a non-leaf does not "
-                   "rebase the base's grad_fn (torch: CopySlices), so the gradient is wrong",
-                   strict=True)
 def test_inplace_on_view_of_non_leaf_changes_the_gradient_like_torch():
     def program(lib, x):
         h = x * 1
