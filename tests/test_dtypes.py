@@ -17,6 +17,7 @@ import pytest
 import torch
 
 import ember
+import ember.dtypes as edt
 
 sys.path.insert(0, os.path.dirname(__file__))
 
@@ -212,3 +213,45 @@ def test_numpy_dtype_without_torch_equivalent_raises_torch_error(np_dtype):
 def test_result_type_of_two_python_scalars_equals_torch():
     for a, b in itertools.product(SCALARS, SCALARS):
         assert same(ember.result_type(a, b), torch.result_type(a, b)), (a, b)
+
+
+# ---- finfo / iinfo (ember.dtypes; the top-level ember.finfo is an alias when exported) ---
+FLOATS = ["float16", "float32", "float64", "complex64", "complex128"]
+INTS = ["uint8", "int8", "int16", "int32", "int64"]
+
+
+@pytest.mark.parametrize("name", FLOATS)
+def test_finfo_matches_torch(name):
+    e, t = edt.finfo(getattr(ember, name)), torch.finfo(getattr(torch, name))
+    for attr in ["bits", "eps", "max", "min", "tiny", "smallest_normal", "resolution", "dtype"]:
+        assert getattr(e, attr) == getattr(t, attr), attr
+    assert repr(e) == repr(t)
+
+
+def test_finfo_without_argument_follows_default_dtype():
+    assert repr(edt.finfo()) == repr(torch.finfo())
+
+
+@pytest.mark.parametrize("name", INTS)
+def test_iinfo_matches_torch(name):
+    e, t = edt.iinfo(getattr(ember, name)), torch.iinfo(getattr(torch, name))
+    assert (e.bits, e.max, e.min, e.dtype) == (t.bits, t.max, t.min, t.dtype)
+    assert repr(e) == repr(t)
+
+
+@pytest.mark.parametrize("call,name", [("finfo", "int64"), ("finfo", "bool"), ("iinfo", "float32"),
+                                       ("iinfo", "bool")])
+def test_finfo_iinfo_of_wrong_kind_raise_like_torch(call, name):
+    with pytest.raises(TypeError) as t_exc:
+        getattr(torch, call)(getattr(torch, name))
+    with pytest.raises(TypeError) as e_exc:
+        getattr(edt, call)(getattr(ember, name))
+    assert str(e_exc.value) == str(t_exc.value).replace("torch", "ember")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_to_real_and_to_complex_match_torch(name):
+    e, t = getattr(ember, name), getattr(torch, name)
+    assert same(e.to_real(), t.to_real())
+    if t.is_floating_point or t.is_complex:
+        assert same(e.to_complex(), t.to_complex())

@@ -21,7 +21,7 @@ __all__ = [
     "dtype", "float16", "float32", "float64", "int8", "int16", "int32", "int64",
     "uint8", "bool_", "complex64", "complex128", "half", "float", "double", "short",
     "int", "long", "cfloat", "cdouble", "get_default_dtype", "set_default_dtype",
-    "promote_types", "result_type", "can_cast", "from_numpy_dtype",
+    "promote_types", "result_type", "can_cast", "from_numpy_dtype", "finfo", "iinfo",
 ]
 
 
@@ -174,3 +174,60 @@ def result_type(*operands) -> dtype:
 def can_cast(from_: dtype, to: dtype) -> bool:
     """torch.can_cast: False only when the cast drops a category (float -> int, ...)."""
     return from_._category <= to._category or (from_._category == 0)
+
+
+class finfo:  # noqa: N801 - torch's name
+    """Machine limits of a floating point (or complex) dtype: `ember.finfo(ember.float32).eps`.
+
+    With no argument, the default dtype's. Complex dtypes report their real part's.
+    """
+
+    def __init__(self, type: dtype | None = None):  # noqa: A002 - torch's argument name
+        d = _default_dtype if type is None else type
+        if not (d.is_floating_point or d.is_complex):
+            raise TypeError("ember.finfo() requires a floating point input type. Use "
+                            "ember.iinfo to handle 'ember.finfo'")
+        info = np.finfo(d.to_real().np)
+        self.bits = info.bits
+        self.eps = builtins.float(info.eps)
+        self.max = builtins.float(info.max)
+        self.min = builtins.float(info.min)
+        self.tiny = self.smallest_normal = builtins.float(info.smallest_normal)
+        self.resolution = 10.0 ** -info.precision  # exact, unlike the rounded NumPy value
+        self.dtype = d.to_real().name
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, finfo) and other.dtype == self.dtype
+
+    def __hash__(self) -> builtins.int:
+        return hash(("finfo", self.dtype))
+
+    def __repr__(self) -> str:
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "
+                f"eps={self.eps:g}, smallest_normal={self.smallest_normal:g}, "
+                f"tiny={self.tiny:g}, dtype={self.dtype})")
+
+
+class iinfo:  # noqa: N801 - torch's name
+    """Machine limits of an integer dtype: `ember.iinfo(ember.int64).max`."""
+
+    def __init__(self, type: dtype):  # noqa: A002 - torch's argument name
+        if type is bool_:
+            raise TypeError("ember.bool is not supported by ember.iinfo")
+        if type._category != 1:
+            raise TypeError("ember.iinfo() requires an integer input type. Use ember.finfo to "
+                            "handle 'ember.iinfo'")
+        info = np.iinfo(type.np)
+        self.bits = info.bits
+        self.max = builtins.int(info.max)
+        self.min = builtins.int(info.min)
+        self.dtype = type.name
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, iinfo) and other.dtype == self.dtype
+
+    def __hash__(self) -> builtins.int:
+        return hash(("iinfo", self.dtype))
+
+    def __repr__(self) -> str:
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"
