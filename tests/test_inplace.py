@@ -361,3 +361,72 @@ def test_inplace_chain_passes_float64_gradcheck():
         y.add_(x)
         return y.sigmoid_()
     assert gradcheck(fn, randn(2, 3), randn(2, 3))
+
+
+# ---------------------------------------------------------------------------------------
+# in-place on views of tensors with history: the base is rebased (CopySlices)
+
+
+VIEW_INPLACE = {
+    "row_mul_": lambda y, w: y[0].mul_(2),
+    "column_add_tensor": lambda y, w: y[:, 1].add_(w[:, 0]),
+    "transposed_slice": lambda y, w: y[:, 1:].t().add_(w[0, 1:].unsqueeze(1) * 3),
+    "strided_relu_": lambda y, w: y[:, ::2].relu_(),
+    "reshape_view_mul_": lambda y, w: y.view(-1)[1:4].mul_(w.reshape(-1)[:3]),
+    "whole_view_zero_": lambda y, w: y.view(3, 2).zero_(),
+    "nested_view_fill_": lambda y, w: y[1][1:].fill_(5.0),
+    "copy_into_row": lambda y, w: y[1].copy_(w[0] * 2),
+}
+
+
+@pytest.mark.parametrize("op", list(VIEW_INPLACE))
+def test_inplace_on_a_view_rebases_the_base_like_torch(op):
+    def fn(t, x, w):
+        y = x * 1.5
+        VIEW_INPLACE[op](y, w)
+        return y * y
+    check(fn, randn(2, 3), randn(2, 3))
+
+
+def test_base_of_a_modified_view_has_copy_slices_grad_fn():
+    def fn(t, x):
+        y = x * 2
+        y[0].mul_(2)
+        return y
+    e, t = check(fn, randn(2, 3))
+    assert e.grad_fn.name() == t.grad_fn.name() == "torch::autograd::CopySlices"
+
+
+def test_inplace_on_a_view_passes_gradcheck():
+    def fn(t, x, w):
+        y = x * 1
+        y[:, 1:].mul_(w[:, :2])
+        y[0].sigmoid_()
+        return y
+    assert gradcheck(fn, randn(2, 3), randn(2, 3))
+
+
+def test_inplace_with_grad_operand_on_a_view_of_a_plain_tensor_rebases_it_like_torch():
+    def fn(t, x, w):
+        y = t.zeros(2, 3, dtype=t.float32)
+        y[1:].mul_(w[1:]).add_(x[0])
+        return y
+    check(fn, randn(2, 3), randn(2, 3))
+
+
+def test_inplace_on_a_view_of_a_detached_tensor_leaves_the_source_alone():
+    def fn(t, x, w):
+        d = (x * 1).detach()
+        d[0].mul_(w[0])
+        return d
+    check(fn, randn(2, 3), randn(2, 3))
+
+
+def test_scalar_operand_saved_by_mul_is_not_checked_like_torch():
+    # y * 3 saves nothing torch needs, so changing y in place afterwards is fine
+    def fn(t, x):
+        y = x * 1
+        z = y * 3
+        y.add_(1)
+        return z + y
+    check(fn, randn(3))

@@ -92,12 +92,28 @@ def _check_broadcast(a, b) -> None:
 class BinaryPrimitive(Primitive):
     """A broadcasting binary op; `forward(a, b)` gets promoted backend operands."""
 
+    # inputs saved only for the *other* input's gradient (a of a * b): like torch, save
+    # them only when that other input requires grad, so that changing them in place
+    # afterwards is not an error when nobody needs them
+    saved_for_other_only: tuple = ()
+
     @classmethod
     def apply(cls, a, b, **params):
         da, db = _operands(a, b)
         node = cls.__new__(cls)
         _check_broadcast(da, db)
-        return node.finish(node.forward(da, db, **params), (a, b))
+        out = node.finish(node.forward(da, db, **params), (a, b))
+        if node._saved and cls.saved_for_other_only:
+            node._drop_unneeded((a, b))
+        return out
+
+    def _drop_unneeded(self, inputs) -> None:
+        saved, versions = list(self._saved), list(self._saved_versions)
+        for i in self.saved_for_other_only:
+            if not getattr(inputs[1 - i], "_requires_grad", False):
+                slot = self.save_inputs.index(i)
+                saved[slot], versions[slot] = None, 0
+        self._saved, self._saved_versions = tuple(saved), tuple(versions)
 
 
 def _is_bool(x) -> bool:
@@ -182,13 +198,14 @@ class Mul(BinaryPrimitive):
 
     grad_fn_name = "MulBackward0"
     save_inputs = (0, 1)
+    saved_for_other_only = (0, 1)
 
     def forward(self, a, b):
         return a * b
 
     def backward(self, grad):
-        a, b = self.saved_tensors
-        return grad * _conj(b), grad * _conj(a)
+        a, b = self.saved_tensors  # None when not needed
+        return (None if b is None else grad * _conj(b)), (None if a is None else grad * _conj(a))
 
 
 class Div(BinaryPrimitive):
@@ -200,6 +217,7 @@ class Div(BinaryPrimitive):
 
     grad_fn_name = "DivBackward0"
     save_inputs = (0, 1)
+    saved_for_other_only = (0,)
 
     def forward(self, a, b, rounding_mode=None):
         self.rounding_mode = rounding_mode
@@ -228,7 +246,7 @@ class Div(BinaryPrimitive):
             zero = grad.new_zeros(grad.shape)
             return zero, (zero if isinstance(b, Tensor) else None)
         grad_a = grad / _conj(b)
-        if not isinstance(b, Tensor):
+        if not isinstance(b, Tensor) or a is None:
             return grad_a, None
         return grad_a, -grad * _conj(a) / _conj(b * b)
 

@@ -59,12 +59,68 @@ def commit_inplace(t: Tensor, result: Tensor) -> Tensor:
     node = result.grad_fn
     if node is not None:
         _keep_old_value(node, t)
+    base = t._base
+    # A view changed by a recorded op (y[0].mul_(w)): its base must learn of the change.
+    rebase = node is not None and base is not None
     np.copyto(t._data, result._data, casting="unsafe")
     t._vc[0] += 1
     if node is not None:
         _save_output_as(node, result, t)
         t.grad_fn, t._output_nr, t._requires_grad = node, 0, True
+    if rebase:
+        copy = CopySlices.apply(base, result, view=t._data)
+        base.grad_fn, base._output_nr, base._requires_grad = copy.grad_fn, 0, True
     return t
+
+
+class CopySlices(Primitive):
+    """The base of a view after an in-place op on the view: base with the view's
+    region replaced by the op's result (torch's CopySlices node).
+
+    The values are already in the base's memory when this runs; the node only records
+    the gradient rule: the base's old history gets the gradient outside the region,
+    the result gets the gradient inside it.
+
+    Shapes: base (any), result (the view's shape); `view` is the view's array.
+    """
+
+    grad_fn_name = "torch::autograd::CopySlices"
+
+    def forward(self, base, result, view):
+        self.base_shape = base.shape
+        self.index = _view_index(base, view)
+        return base
+
+    def backward(self, grad):
+        flat_index = Tensor._make(self.index)
+        outside = np.ones(grad.numel(), grad._data.dtype)
+        outside[self.index.reshape(-1)] = 0
+        grad_base = grad * Tensor._make(outside.reshape(self.base_shape))
+        grad_result = grad.reshape(-1)[flat_index]
+        return grad_base, grad_result
+
+
+def _view_index(base, view):
+    """For each element of `view` (an array sharing memory with `base`), the C-order
+    index of the same element in `base`."""
+    item = base.itemsize
+
+    def offsets(a):
+        """Memory offset, in elements, of each element of `a` from base's first byte."""
+        off = np.full(a.shape, (a.__array_interface__["data"][0] -
+                                base.__array_interface__["data"][0]) // item, np.int64)
+        for axis, (n, stride) in enumerate(zip(a.shape, a.strides)):
+            shape = [1] * a.ndim
+            shape[axis] = n
+            off = off + (np.arange(n, dtype=np.int64) * (stride // item)).reshape(shape)
+        return off
+
+    base_off, view_off = offsets(base), offsets(view)
+    low = min(base_off.min(initial=0), view_off.min(initial=0))
+    span = max(base_off.max(initial=0), view_off.max(initial=0)) - low + 1
+    lookup = np.full(span, -1, np.int64)
+    lookup[(base_off - low).reshape(-1)] = np.arange(base.size)
+    return lookup[view_off - low]
 
 
 def _keep_old_value(node, t: Tensor) -> None:
