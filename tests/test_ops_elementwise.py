@@ -533,9 +533,6 @@ def test_bitwise_on_float_raises_like_torch():
     check_error(lambda t, x: x & 2.5, np.array([1, 2]))
 
 
-@pytest.mark.xfail(reason="Tensor.__invert__ is bound to bitwise_not in ops/__init__.py; "
-                   "torch's `~` raises TypeError for floats (its own check), bitwise_not "
-                   "NotImplementedError", strict=True)
 def test_invert_operator_on_float_raises_type_error_like_torch():
     check_error(lambda t, x: ~x, randn(3))
 

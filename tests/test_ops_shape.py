@@ -370,9 +370,6 @@ def test_in_place_change_on_base_is_seen_by_view_and_bumps_its_version():
     assert ev._version == tv._version == 1
 
 
-@pytest.mark.xfail(reason="ops/inplace.py: an in-place op on a view of a non-leaf does not "
-                   "rebase the base's history (torch records CopySlices); the base's "
-                   "gradient silently misses the in-place op", strict=True)
 def test_in_place_change_through_a_view_of_a_non_leaf_flows_into_the_gradient():
     def fn(m, x):
         y = x * 2

@@ -21,10 +21,14 @@ from .dtypes import (
     promote_types, set_default_dtype, short, uint8,
 )
 from .dtypes import can_cast as _can_cast
+from .dtypes import finfo, iinfo
 from .backend import device
 from .tensor import Size, Tensor
 from . import autograd
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import (
+    detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled, set_detect_anomaly,
+)
 from .autograd.grad_mode import is_inference_mode_enabled
 from . import ops
 from .ops import *  # noqa: F403 - ember.add, ember.matmul, ... are the ops themselves

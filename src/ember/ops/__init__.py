@@ -152,6 +152,14 @@ def _rmatmul(self, other):
     return matmul(other, self)
 
 
+def _invert(self):
+    """`~x`: torch checks the dtype itself before calling bitwise_not."""
+    if self.dtype.is_floating_point or self.dtype.is_complex:
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type "
+                        "tensors")
+    return bitwise_not(self)
+
+
 def _add_(self, other):
     return add_(self, other)
 
@@ -167,7 +175,7 @@ TENSOR_OPERATORS = {
     "__eq__": eq, "__ne__": ne, "__lt__": lt, "__le__": le, "__gt__": gt, "__ge__": ge,
     "__and__": bitwise_and, "__rand__": bitwise_and, "__or__": bitwise_or,
     "__ror__": bitwise_or, "__xor__": bitwise_xor, "__rxor__": bitwise_xor,
-    "__invert__": bitwise_not,
+    "__invert__": _invert,
     "__getitem__": getitem, "__setitem__": setitem,
     "where": _where_method,
 }
