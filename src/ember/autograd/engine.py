@@ -274,7 +274,8 @@ def _run(roots, root_grads, retain_graph, create_graph, targets, handed_out: set
                     key = (id(node), nr)
                     if key in capture and g is not None:
                         capture[key] = g
-            if (needed is None or node in needed) and any(g is not None for g in grads):
+            if (needed is None or node in needed) and (
+                    grads[0] is not None or any(g is not None for g in grads)):
                 results = _call_node(node, grads)
                 if check_nan:
                     _check_nan(node, results)
@@ -343,7 +344,9 @@ def _deliver(node, results, buffers, deps, needed, ready) -> None:
             continue
         g = results[i] if i < len(results) else None
         if g is not None:
-            g = _fit_to_input(node, i, g)
+            shape, np_dtype = node._input_meta[i]
+            if g._data.shape != shape or g._data.dtype != np_dtype:
+                g = _fit_to_input(node, i, g)
             _add_to_buffer(buffers, child, nr, g)
         deps[child] -= 1
         if deps[child] == 0:

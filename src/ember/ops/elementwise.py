@@ -101,19 +101,19 @@ class BinaryPrimitive(Primitive):
     def apply(cls, a, b, **params):
         da, db = _operands(a, b)
         node = cls.__new__(cls)
-        _check_broadcast(da, db)
-        out = node.finish(node.forward(da, db, **params), (a, b))
-        if node._saved and cls.saved_for_other_only:
-            node._drop_unneeded((a, b))
-        return out
+        try:
+            out = node.forward(da, db, **params)
+        except ValueError:
+            _check_broadcast(da, db)  # NumPy's broadcast error -> torch's message
+            raise
+        return node.finish(out, (a, b))
 
-    def _drop_unneeded(self, inputs) -> None:
-        saved, versions = list(self._saved), list(self._saved_versions)
+    def inputs_to_save(self, inputs) -> list:
+        saved = super().inputs_to_save(inputs)
         for i in self.saved_for_other_only:
             if not getattr(inputs[1 - i], "_requires_grad", False):
-                slot = self.save_inputs.index(i)
-                saved[slot], versions[slot] = None, 0
-        self._saved, self._saved_versions = tuple(saved), tuple(versions)
+                saved[self.save_inputs.index(i)] = None
+        return saved
 
 
 def _is_bool(x) -> bool:

@@ -70,11 +70,15 @@ class Primitive(Node):
         else:
             outs = first = self._wrap(out, inputs, 0, True)
         if self.save_inputs or self.save_output:
-            saved = [inputs[i] for i in self.save_inputs]
+            saved = self.inputs_to_save(inputs)
             if self.save_output:
                 saved.append(first)
             self.save_for_backward(*saved)
         return outs
+
+    def inputs_to_save(self, inputs) -> list:
+        """The inputs backward will read (`save_inputs`); None where one is not needed."""
+        return [inputs[i] for i in self.save_inputs]
 
     def _wrap(self, array, inputs, nr: int, record: bool) -> Tensor:
         t = _make(array)

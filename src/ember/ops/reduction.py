@@ -14,6 +14,7 @@ import numpy as np
 from .. import dtypes
 from ..tensor import Tensor
 from .primitive import Primitive
+from .shape import Expand, Reshape
 
 # torch returns named tuples from per-dim max/min; ember prints them the same way.
 
@@ -57,8 +58,14 @@ def _expand_back(grad: Tensor, shape: tuple, axes: tuple, keepdim: bool) -> Tens
         kept = list(shape)
         for a in axes:
             kept[a] = 1
-        grad = grad.reshape(tuple(kept))
-    return grad.expand(shape)
+        kept = tuple(kept)
+        # The shapes are known to be valid here, so skip the user-facing checks.
+        if grad._data.flags.c_contiguous:
+            grad = Reshape.apply(grad, shape=kept, name="ViewBackward0")
+        else:
+            grad = grad.reshape(kept)
+    shape = tuple(shape)
+    return grad if grad._data.shape == shape else Expand.apply(grad, shape=shape)
 
 
 def sum_to_shape(grad: Tensor, shape: tuple) -> Tensor:
