@@ -146,6 +146,10 @@ def _root_grads(tensors, grad_tensors) -> list:
     Like torch, extra gradients are ignored (zip), missing ones are an error.
     """
     from ..tensor import Tensor
+    if grad_tensors is None and len(tensors) == 1:
+        t = tensors[0]  # the common `loss.backward()`: implicit 1 for a float scalar
+        if t._requires_grad and t._data.size == 1 and t._data.dtype.kind == "f":
+            return [Tensor._make(namespace(t._data).ones(t._data.shape, t._data.dtype))]
     if grad_tensors is None:
         grad_tensors = (None,) * len(tensors)
     elif isinstance(grad_tensors, Tensor):
@@ -251,9 +255,10 @@ def _run(roots, root_grads, retain_graph, create_graph, targets, handed_out: set
     check_nan = grad_mode._anomaly and grad_mode._anomaly_check_nan
     prev = grad_mode._enabled
     grad_mode._enabled = bool(create_graph)
+    heappop, heappush = heapq.heappop, heapq.heappush
     try:
         while ready:
-            node = heapq.heappop(ready)[2]
+            node = heappop(ready)[2]
             grads = buffers.pop(node, None) or [None] * node.num_outputs
             if node._tensor_pre_hooks or node._retained or node._pre_hooks:
                 grads = _apply_tensor_hooks(node, grads, handed_out)
@@ -281,9 +286,27 @@ def _run(roots, root_grads, retain_graph, create_graph, targets, handed_out: set
                     _check_nan(node, results)
             else:
                 results = ()
-            if not retain_graph:
-                node.release()
-            _deliver(node, results, buffers, deps, needed, ready)
+            if not retain_graph and node._saved:
+                node._saved = None  # free saved values (a second backward then raises)
+
+            # Pass each input's gradient down its edge (the hottest loop: kept inline).
+            meta, n_results = node._input_meta, len(results)
+            for i, (child, nr) in enumerate(node.next_functions):
+                if child is None or (needed is not None and child not in needed):
+                    continue
+                g = results[i] if i < n_results else None
+                if g is not None:
+                    shape, np_dtype = meta[i]
+                    if g._data.shape != shape or g._data.dtype != np_dtype:
+                        g = _fit_to_input(node, i, g)
+                    buf = buffers.get(child)
+                    if buf is None:
+                        buf = buffers[child] = [None] * child.num_outputs
+                    buf[nr] = g if buf[nr] is None else buf[nr] + g
+                left = deps[child] - 1
+                deps[child] = left
+                if not left:
+                    heappush(ready, (-child._sequence_nr, id(child), child))
     finally:
         grad_mode._enabled = prev
     if targets is None:
@@ -333,24 +356,6 @@ def _call_node(node, grads):
             if new is not None:
                 results = tuple(new)
     return results
-
-
-def _deliver(node, results, buffers, deps, needed, ready) -> None:
-    """Fit each input gradient to its input and pass it down the edge."""
-    for i, (child, nr) in enumerate(node.next_functions):
-        if child is None:
-            continue
-        if needed is not None and child not in needed:
-            continue
-        g = results[i] if i < len(results) else None
-        if g is not None:
-            shape, np_dtype = node._input_meta[i]
-            if g._data.shape != shape or g._data.dtype != np_dtype:
-                g = _fit_to_input(node, i, g)
-            _add_to_buffer(buffers, child, nr, g)
-        deps[child] -= 1
-        if deps[child] == 0:
-            heapq.heappush(ready, (-child._sequence_nr, id(child), child))
 
 
 def _fit_to_input(node, i: int, g):
