@@ -8,6 +8,24 @@ from ..tensor import _wrap_dim
 from .elementwise import _legacy_scalar
 from .primitive import Primitive
 
+__all__ = [
+    'log_softmax',
+    'softmax',
+]
+
+# the ones torch also offers as Tensor methods (x.name(...))
+TENSOR_METHODS = (
+    'softmax',
+    'log_softmax',
+)
+
+# the ones torch also puts in torch.nn.functional
+FUNCTIONAL = (
+    'log_softmax',
+    'softmax',
+)
+
+
 
 def _stable_exp(x, axis):
     shifted = x - np.max(x, axis=axis, keepdims=True)

@@ -7,6 +7,15 @@ import numpy as np
 from ..dtypes import from_numpy_dtype
 from .primitive import Primitive
 
+__all__ = [
+    'to_copy',
+]
+
+# the ones torch also offers as Tensor methods (x.name(...))
+TENSOR_METHODS = (
+)
+
+
 
 class ToCopy(Primitive):
     """A copy in another dtype and/or on another device."""

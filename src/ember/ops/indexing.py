@@ -20,6 +20,18 @@ import numpy as np
 from ..tensor import Tensor, _address, _root_array
 from .primitive import Primitive
 
+__all__ = [
+    'getitem',
+    'nonzero',
+    'setitem',
+]
+
+# the ones torch also offers as Tensor methods (x.name(...))
+TENSOR_METHODS = (
+    'nonzero',
+)
+
+
 _INTS = (int, np.integer)
 
 

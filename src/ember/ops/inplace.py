@@ -19,6 +19,52 @@ from ..tensor import Tensor
 from . import elementwise as ew
 from .primitive import Primitive
 
+__all__ = [
+    'abs_',
+    'add_',
+    'clamp_',
+    'clamp_max_',
+    'clamp_min_',
+    'copy_',
+    'div_',
+    'exp_',
+    'fill_',
+    'log_',
+    'mul_',
+    'neg_',
+    'pow_',
+    'relu_',
+    'sigmoid_',
+    'sqrt_',
+    'sub_',
+    'tanh_',
+    'zero_',
+]
+
+# the ones torch also offers as Tensor methods (x.name(...))
+TENSOR_METHODS = (
+    'abs_',
+    'add_',
+    'clamp_',
+    'clamp_max_',
+    'clamp_min_',
+    'copy_',
+    'div_',
+    'exp_',
+    'fill_',
+    'log_',
+    'mul_',
+    'neg_',
+    'pow_',
+    'relu_',
+    'sigmoid_',
+    'sqrt_',
+    'sub_',
+    'tanh_',
+    'zero_',
+)
+
+
 
 def check_inplace(t: Tensor) -> None:
     """Refuse an in-place change to a leaf that requires grad, or to a view of one."""

@@ -18,6 +18,35 @@ from .. import dtypes
 from ..tensor import Tensor
 from .primitive import Primitive
 
+__all__ = [
+    'addmm',
+    'bmm',
+    'dot',
+    'einsum',
+    'inner',
+    'linear',
+    'matmul',
+    'mm',
+    'mv',
+]
+
+# the ones torch also offers as Tensor methods (x.name(...))
+TENSOR_METHODS = (
+    'addmm',
+    'bmm',
+    'dot',
+    'inner',
+    'matmul',
+    'mm',
+    'mv',
+)
+
+# the ones torch also puts in torch.nn.functional
+FUNCTIONAL = (
+    'linear',
+)
+
+
 
 def _dims(shape) -> str:
     return "x".join(map(str, shape))

@@ -16,6 +16,41 @@ from ..tensor import Tensor
 from .primitive import Primitive
 from .shape import Expand, Reshape
 
+__all__ = [
+    'all',
+    'amax',
+    'amin',
+    'any',
+    'argmax',
+    'argmin',
+    'isnan',
+    'max',
+    'mean',
+    'min',
+    'std',
+    'sum',
+    'sum_to_shape',
+    'var',
+]
+
+# the ones torch also offers as Tensor methods (x.name(...))
+TENSOR_METHODS = (
+    'all',
+    'amax',
+    'amin',
+    'any',
+    'argmax',
+    'argmin',
+    'isnan',
+    'max',
+    'mean',
+    'min',
+    'sum',
+    'std',
+    'var',
+)
+
+
 # torch returns named tuples from per-dim max/min; ember prints them the same way.
 
 

@@ -15,6 +15,56 @@ import numpy as np
 from ..tensor import Tensor, _wrap_dim
 from .primitive import Primitive
 
+__all__ = [
+    'broadcast_to',
+    'cat',
+    'clone',
+    'concat',
+    'concatenate',
+    'contiguous',
+    'expand',
+    'expand_as',
+    'flatten',
+    'narrow',
+    'permute',
+    'reshape',
+    'reshape_as',
+    'squeeze',
+    'stack',
+    'swapaxes',
+    'swapdims',
+    't',
+    'transpose',
+    'unbind',
+    'unsqueeze',
+    'view',
+    'view_as',
+]
+
+# the ones torch also offers as Tensor methods (x.name(...))
+TENSOR_METHODS = (
+    'broadcast_to',
+    'clone',
+    'contiguous',
+    'expand',
+    'expand_as',
+    'flatten',
+    'narrow',
+    'permute',
+    'reshape',
+    'reshape_as',
+    'squeeze',
+    'swapaxes',
+    'swapdims',
+    't',
+    'transpose',
+    'unbind',
+    'unsqueeze',
+    'view',
+    'view_as',
+)
+
+
 
 def _sizes(args) -> tuple:
     """Accept both `f(2, 3)` and `f((2, 3))`, like torch."""

@@ -1,0 +1,71 @@
+"""Python's operators on Tensor (`x + y`, `x @ w`, `~mask`, `x[i]`, `x += 1`, ...),
+mapped to the ops that implement them."""
+
+from .elementwise import (
+    abs,
+    add,
+    bitwise_and,
+    bitwise_not,
+    bitwise_or,
+    bitwise_xor,
+    div,
+    eq,
+    ge,
+    gt,
+    le,
+    lt,
+    mul,
+    ne,
+    neg,
+    pow,
+    rsub,
+    sub,
+    where,
+)
+from .indexing import getitem, setitem
+from .inplace import add_, div_, mul_, pow_, sub_
+from .linalg import matmul
+
+
+def _where_method(self, condition, other):
+    return where(condition, self, other)
+
+
+def _flip(fn):
+    def reflected(self, other):
+        return fn(other, self)
+    reflected.__name__ = f"r{fn.__name__}"
+    return reflected
+
+
+def _rmatmul(self, other):
+    return matmul(other, self)
+
+
+def _invert(self):
+    """`~x`: torch checks the dtype itself before calling bitwise_not."""
+    if self.dtype.is_floating_point or self.dtype.is_complex:
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type "
+                        "tensors")
+    return bitwise_not(self)
+
+
+def _add_(self, other):
+    return add_(self, other)
+
+
+TENSOR_OPERATORS = {
+    "__add__": add, "__radd__": add, "__iadd__": _add_,
+    "__sub__": sub, "__rsub__": rsub, "__isub__": sub_,
+    "__mul__": mul, "__rmul__": mul, "__imul__": mul_,
+    "__truediv__": div, "__rtruediv__": _flip(div), "__itruediv__": div_,
+    "__pow__": pow, "__rpow__": _flip(pow), "__ipow__": pow_,
+    "__matmul__": matmul, "__rmatmul__": _rmatmul,
+    "__neg__": neg, "__abs__": abs, "__pos__": lambda self: self,
+    "__eq__": eq, "__ne__": ne, "__lt__": lt, "__le__": le, "__gt__": gt, "__ge__": ge,
+    "__and__": bitwise_and, "__rand__": bitwise_and, "__or__": bitwise_or,
+    "__ror__": bitwise_or, "__xor__": bitwise_xor, "__rxor__": bitwise_xor,
+    "__invert__": _invert,
+    "__getitem__": getitem, "__setitem__": setitem,
+    "where": _where_method,
+}
