@@ -17,6 +17,7 @@ class Parameter(Tensor):
     def __new__(cls, data=None, requires_grad: bool = True):
         if data is None:
             import numpy as np
+
             from ..dtypes import get_default_dtype
             array = np.empty((0,), get_default_dtype().np)
         else:
