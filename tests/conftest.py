@@ -2,11 +2,15 @@
 (default dtype, grad mode, print options) around every test."""
 
 import os
+import sys
 
 import pytest
 from hypothesis import settings
 
 import ember
+
+# tests in subfolders import the shared helpers (differential.py, module_check.py)
+sys.path.insert(0, os.path.dirname(__file__))
 
 settings.register_profile("ci", derandomize=True, deadline=None, max_examples=40,
                           print_blob=True)
