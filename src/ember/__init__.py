@@ -84,3 +84,6 @@ def detach(input):
 
 def squeeze_(input, dim=None):
     return input.squeeze(dim)
+
+# subpackages
+from . import nn
