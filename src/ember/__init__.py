@@ -87,3 +87,4 @@ def squeeze_(input, dim=None):
 
 # subpackages
 from . import nn
+from . import utils
