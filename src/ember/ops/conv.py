@@ -1,0 +1,518 @@
+"""Convolutions (conv1d/2d/3d and their transposes) and unfold/fold, through im2col.
+
+One N-d convolution serves every spatial rank. The forward builds a column buffer
+`cols` of shape (C, *kernel, N, *out) with one strided slice copy per kernel offset
+(k*k copies for a 2-D k x k kernel, never a loop over output positions or channels),
+then runs ONE matrix product per call: (G, O/G, C/G*K) @ (G, C/G*K, N*P) for G groups.
+The backward is made of the same pieces, so it is GEMMs too:
+
+    grad_input  = conv_transpose(grad, weight)         (col2im: k*k slice-adds)
+    grad_weight = grad (O, N*P) @ cols^T               (ConvolutionWeightGrad)
+    grad_bias   = grad summed over batch and space
+
+and every piece is itself a differentiable op, so gradients of gradients work.
+A transposed convolution is the adjoint of a convolution in its input, so its forward
+is the col2im path and its input gradient the im2col one.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+
+from ..tensor import Tensor
+from .primitive import Primitive
+
+__all__ = [
+    'conv1d',
+    'conv2d',
+    'conv3d',
+    'conv_transpose1d',
+    'conv_transpose2d',
+    'conv_transpose3d',
+]
+
+FUNCTIONAL = (
+    'conv1d',
+    'conv2d',
+    'conv3d',
+    'conv_transpose1d',
+    'conv_transpose2d',
+    'conv_transpose3d',
+    'fold',
+    'unfold',
+)
+
+
+# ---------------------------------------------------------------------------------------
+# array kernels: im2col / col2im and the three GEMM-based products
+
+
+def _window(offset: int, dilation: int, stride: int, count: int) -> slice:
+    """The input positions that kernel tap `offset` touches over `count` outputs."""
+    start = offset * dilation
+    return slice(start, start + stride * (count - 1) + 1, stride)
+
+
+def im2col(xp, kernel, stride, dilation, out_size):
+    """Padded input (N, C, *L) -> columns (C, *kernel, N, *out), one slice copy per tap."""
+    n, c = xp.shape[:2]
+    cols = np.empty((c, *kernel, n, *out_size), xp.dtype)
+    xt = np.swapaxes(xp, 0, 1)  # (C, N, *L), a view: each tap copies from it
+    lead = (slice(None), slice(None))
+    for offs in itertools.product(*(range(k) for k in kernel)):
+        win = tuple(_window(o, d, s, m) for o, d, s, m in zip(offs, dilation, stride, out_size))
+        cols[(slice(None),) + offs] = xt[lead + win]
+    return cols
+
+
+def col2im(cols, padded_size, kernel, stride, dilation, out_size):
+    """The adjoint of im2col: columns (C, *kernel, N, *out) -> (N, C, *padded_size),
+    summing overlapping taps with one slice-add per kernel offset."""
+    c, n = cols.shape[0], cols.shape[1 + len(kernel)]
+    acc = np.zeros((c, n, *padded_size), cols.dtype)
+    lead = (slice(None), slice(None))
+    for offs in itertools.product(*(range(k) for k in kernel)):
+        win = tuple(_window(o, d, s, m) for o, d, s, m in zip(offs, dilation, stride, out_size))
+        acc[lead + win] += cols[(slice(None),) + offs]
+    return np.ascontiguousarray(np.swapaxes(acc, 0, 1))
+
+
+def _pad_spatial(x, padding):
+    if not any(padding):
+        return x
+    return np.pad(x, ((0, 0), (0, 0)) + tuple((p, p) for p in padding))
+
+
+def _out_size(size, kernel, stride, padding, dilation):
+    return tuple((n + 2 * p - d * (k - 1) - 1) // s + 1
+                 for n, k, s, p, d in zip(size, kernel, stride, padding, dilation))
+
+
+def _channels_first(a, rows):
+    """(N, C, *S) -> contiguous (C, N * prod(S)) viewed as (G, C/G, N*P) by the caller."""
+    return np.ascontiguousarray(np.swapaxes(a, 0, 1)).reshape(rows, -1)
+
+
+def _from_channels_first(out, channels, n, size):
+    """(C, N*P) product -> contiguous (N, C, *size)."""
+    return np.ascontiguousarray(np.swapaxes(out.reshape(channels, n, *size), 0, 1))
+
+
+def _gemm(a, b):
+    """(G, m, k) @ (G, k, n): a single 2-D product when there is one group."""
+    if a.shape[0] == 1:
+        return (a[0] @ b[0])[None]
+    return np.matmul(a, b)
+
+
+def conv_forward(x, w, stride, padding, dilation, groups):
+    """x (N, C, *L), w (O, C/G, *K) -> (N, O, *out), without bias."""
+    n, c = x.shape[:2]
+    o, kernel = w.shape[0], w.shape[2:]
+    out_size = _out_size(x.shape[2:], kernel, stride, padding, dilation)
+    cols = im2col(_pad_spatial(x, padding), kernel, stride, dilation, out_size)
+    cols = cols.reshape(groups, -1, n * math.prod(out_size))
+    out = _gemm(w.reshape(groups, o // groups, -1), cols)
+    return _from_channels_first(out, o, n, out_size)
+
+
+def conv_transpose_forward(x, w, stride, padding, dilation, groups, output_padding):
+    """x (N, Cin, *L), w (Cin, Cout/G, *K) -> (N, Cout, *out): col2im of w^T @ x."""
+    n, cin = x.shape[:2]
+    cout_g, kernel = w.shape[1], w.shape[2:]
+    in_size = x.shape[2:]
+    full = tuple((m - 1) * s + d * (k - 1) + 1 + op for m, s, d, k, op
+                 in zip(in_size, stride, dilation, kernel, output_padding))
+    wt = w.reshape(groups, cin // groups, -1).transpose(0, 2, 1)  # (G, Cout/G*K, Cin/G)
+    xs = _channels_first(x, cin).reshape(groups, cin // groups, -1)
+    cols = _gemm(wt, xs).reshape(cout_g * groups, *kernel, n, *in_size)
+    out = col2im(cols, full, kernel, stride, dilation, in_size)
+    crop = tuple(slice(p, f - p) for p, f in zip(padding, full))
+    out = out[(slice(None), slice(None)) + crop]
+    return np.ascontiguousarray(out)
+
+
+def conv_weight_grad(x, gout, kernel, stride, padding, dilation, groups):
+    """dW (O, C/G, *K) of conv(x, W) for the upstream gradient gout (N, O, *out)."""
+    n, c = x.shape[:2]
+    o, out_size = gout.shape[1], gout.shape[2:]
+    cols = im2col(_pad_spatial(x, padding), kernel, stride, dilation, out_size)
+    cols = cols.reshape(groups, -1, n * math.prod(out_size))
+    g = _channels_first(gout, o).reshape(groups, o // groups, -1)
+    dw = _gemm(g, cols.transpose(0, 2, 1))
+    return dw.reshape(o, c // groups, *kernel)
+
+
+# ---------------------------------------------------------------------------------------
+# primitives
+
+
+class Convolution(Primitive):
+    """out = conv(x, w) + b, or its transpose: torch's one `convolution` op.
+
+    Shapes: x (N, C, *L); w (O, C/G, *K) (transposed: (C, O/G, *K)); b (O,) or None.
+    """
+
+    grad_fn_name = "ConvolutionBackward0"
+    save_inputs = (0, 1)
+
+    def forward(self, x, w, b, stride, padding, dilation, groups, transposed, output_padding):
+        self.params = (stride, padding, dilation, groups)
+        self.transposed, self.output_padding = transposed, output_padding
+        if transposed:
+            out = conv_transpose_forward(x, w, stride, padding, dilation, groups, output_padding)
+        else:
+            out = conv_forward(x, w, stride, padding, dilation, groups)
+        if b is not None:
+            out += b.reshape((1, -1) + (1,) * (out.ndim - 2))
+        return out
+
+    def backward(self, grad):
+        x, w = self.saved_tensors
+        stride, padding, dilation, groups = self.params
+        grad_x = grad_w = grad_b = None
+        if self.transposed:
+            if x._requires_grad:
+                grad_x = _convolution(grad, w, None, stride, padding, dilation, groups)
+            if w._requires_grad:
+                grad_w = ConvolutionWeightGrad.apply(grad, x, kernel=tuple(w.shape[2:]),
+                                                     params=self.params)
+        else:
+            if x._requires_grad:
+                grad_x = _input_grad(grad, w, tuple(x.shape[2:]), self.params)
+            if w._requires_grad:
+                grad_w = ConvolutionWeightGrad.apply(x, grad, kernel=tuple(w.shape[2:]),
+                                                     params=self.params)
+        if self.next_functions[2][0] is not None:
+            grad_b = grad.sum((0,) + tuple(range(2, grad.ndim)))
+        return grad_x, grad_w, grad_b
+
+
+class ConvolutionWeightGrad(Primitive):
+    """dW = correlation of the input with the upstream gradient (one GEMM).
+
+    It is bilinear in (x, gout), so its own backward is two convolutions:
+    d/dx = conv_transpose(gout, ggW) and d/dgout = conv(x, ggW).
+    """
+
+    grad_fn_name = "ConvolutionBackwardBackward0"
+    save_inputs = (0, 1)
+
+    def forward(self, x, gout, kernel, params):
+        self.params = params
+        return conv_weight_grad(x, gout, kernel, *params)
+
+    def backward(self, ggw):
+        x, gout = self.saved_tensors
+        stride, padding, dilation, groups = self.params
+        gx = _input_grad(gout, ggw, tuple(x.shape[2:]), self.params) if x._requires_grad \
+            else None
+        ggout = (_convolution(x, ggw, None, stride, padding, dilation, groups)
+                 if gout._requires_grad else None)
+        return gx, ggout
+
+
+def _convolution(x, w, b, stride, padding, dilation, groups, transposed=False,
+                 output_padding=None):
+    if output_padding is None:
+        output_padding = (0,) * len(stride)
+    return Convolution.apply(x, w, b, stride=stride, padding=padding, dilation=dilation,
+                             groups=groups, transposed=transposed, output_padding=output_padding)
+
+
+def _input_grad(grad, w, in_size, params):
+    """The gradient of conv(x, w) in x: a transposed convolution sized back to x."""
+    stride, padding, dilation, groups = params
+    kernel = tuple(w.shape[2:])
+    got = tuple((m - 1) * s - 2 * p + d * (k - 1) + 1 for m, s, p, d, k
+                in zip(grad.shape[2:], stride, padding, dilation, kernel))
+    output_padding = tuple(want - g for want, g in zip(in_size, got))
+    return _convolution(grad, w, None, stride, padding, dilation, groups, True, output_padding)
+
+
+# ---------------------------------------------------------------------------------------
+# argument checks with torch's messages
+
+
+def _expand(value, n: int, name: str, what="convolution dimensions"):
+    if isinstance(value, int):
+        return (value,) * n
+    value = tuple(int(v) for v in value)
+    if len(value) == 1:
+        return value * n
+    if len(value) != n:
+        raise RuntimeError(f"expected {name} to be a single integer value or a list of {n} "
+                           f"values to match the {what}, but got {name}={list(value)}")
+    return value
+
+
+def _dims(shape) -> str:
+    return "[" + ", ".join(str(s) for s in shape) + "]"
+
+
+def _scalar_name(dtype) -> str:
+    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+            "int32": "Int", "bfloat16": "BFloat16"}.get(str(dtype).replace("ember.", ""),
+                                                       str(dtype))
+
+
+def _c_name(dtype) -> str:
+    return {"float32": "float", "float64": "double", "float16": "c10::Half",
+            "int64": "long int"}.get(str(dtype).replace("ember.", ""), str(dtype))
+
+
+def _conv(input, weight, bias, stride, padding, dilation, groups, dim, name,
+          transposed=False, output_padding=0):
+    """Check like torch, handle unbatched input and string padding, then convolve."""
+    if input.ndim not in (dim + 1, dim + 2):
+        raise RuntimeError(f"Expected {dim + 1}D (unbatched) or {dim + 2}D (batched) input to "
+                           f"{name}, but got input of size: {_dims(input.shape)}")
+    unbatched = input.ndim == dim + 1
+    if unbatched:
+        input = input.unsqueeze(0)
+    n = weight.ndim - 2
+    stride = _expand(stride, n, "stride")
+    dilation = _expand(dilation, n, "dilation")
+    kernel = tuple(weight.shape[2:])
+    pre_pad = None
+    if isinstance(padding, str):
+        if transposed:
+            raise TypeError(f"{name}(): argument 'padding' must be tuple of ints, not str")
+        if padding == "valid":
+            padding = (0,) * n
+        elif padding == "same":
+            if any(s != 1 for s in stride):
+                raise RuntimeError("padding='same' is not supported for strided convolutions")
+            total = [d * (k - 1) for d, k in zip(dilation, kernel)]
+            padding = tuple(t // 2 for t in total)
+            extra = [t - 2 * (t // 2) for t in total]
+            if any(extra):  # an even effective kernel: one more zero on the right
+                pre_pad = [v for e in reversed(extra) for v in (0, e)]
+        else:
+            raise RuntimeError(f"Invalid padding string: '{padding}'")
+    else:
+        padding = _expand(padding, n, "padding")
+    output_padding = _expand(output_padding, n, "output_padding")
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError(f"dilation should be greater than zero, but got {list(dilation)}")
+    if any(p < 0 for p in padding):
+        raise RuntimeError("negative padding is not supported")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    if weight.shape[0] % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by "
+                           f"{groups} at dimension 0, but got weight of size "
+                           f"[{_dims(weight.shape)}] instead")
+    channels = weight.shape[0] if transposed else weight.shape[1] * groups
+    if input.shape[1] != channels:
+        prefix = "transposed=1" if transposed else f"groups={groups}"
+        raise RuntimeError(f"Given {prefix}, weight of size {_dims(weight.shape)}, expected "
+                           f"input{_dims(input.shape)} to have {channels} channels, but got "
+                           f"{input.shape[1]} channels instead")
+    out_channels = weight.shape[1] * groups if transposed else weight.shape[0]
+    if bias is not None and (bias.ndim != 1 or bias.shape[0] != out_channels):
+        raise RuntimeError(f"Given weight of size {_dims(weight.shape)}, expected bias to be "
+                           f"1-dimensional with {out_channels} elements, but got bias of size "
+                           f"{_dims(bias.shape)} instead")
+    if input.dtype != weight.dtype:
+        raise RuntimeError(f"expected scalar type {_scalar_name(input.dtype)} but found "
+                           f"{_scalar_name(weight.dtype)}")
+    if bias is not None and bias.dtype != input.dtype:
+        raise RuntimeError(f"Input type ({_c_name(input.dtype)}) and bias type "
+                           f"({_c_name(bias.dtype)}) should be the same")
+    if pre_pad is not None:
+        from .padding import pad
+        input = pad(input, pre_pad)
+    size = tuple(input.shape[2:])
+    if transposed:
+        bad = [op for op, s, d in zip(output_padding, stride, dilation) if op >= s and op >= d]
+        if bad:
+            parts = [f"output_padding_{_axis(i, n)}: {output_padding[i]}" for i in range(n)]
+            parts += [f"stride_{_axis(i, n)}: {stride[i]}" for i in range(n)]
+            parts += [f"dilation_{_axis(i, n)}: {dilation[i]}" for i in range(n)]
+            raise RuntimeError("output padding must be smaller than either stride or "
+                               "dilation, but got " + " ".join(parts))
+        out = tuple((m - 1) * s - 2 * p + d * (k - 1) + 1 + op for m, s, p, d, k, op
+                    in zip(size, stride, padding, dilation, kernel, output_padding))
+        if any(o <= 0 for o in out):
+            raise RuntimeError(f"Given input size per channel: ({' x '.join(map(str, size))}). "
+                               "Calculated output size per channel: "
+                               f"({' x '.join(map(str, out))}). Output size is too small")
+    else:
+        padded = tuple(m + 2 * p for m, p in zip(size, padding))
+        effective = tuple(d * (k - 1) + 1 for d, k in zip(dilation, kernel))
+        if any(e > m for e, m in zip(effective, padded)):
+            raise RuntimeError(f"Calculated padded input size per channel: "
+                               f"({' x '.join(map(str, padded))}). Kernel size: "
+                               f"({' x '.join(map(str, effective))}). Kernel size can't be "
+                               "greater than actual input size")
+    out = _convolution(input, weight, bias, stride, padding, dilation, groups, transposed,
+                       output_padding)
+    return out.squeeze(0) if unbatched else out
+
+
+def _axis(i: int, n: int) -> str:
+    return (("width",), ("height", "width"), ("depth", "height", "width"))[n - 1][i]
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
+    """1-D cross-correlation. Shapes: input (N, C, L) or (C, L), weight (O, C/groups, K),
+    bias (O,) -> (N, O, L_out); padding may be an int, a tuple, 'valid' or 'same'."""
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
+    """2-D cross-correlation. Shapes: input (N, C, H, W) or (C, H, W), weight
+    (O, C/groups, kH, kW), bias (O,) -> (N, O, H_out, W_out)."""
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
+    """3-D cross-correlation. Shapes: input (N, C, D, H, W), weight (O, C/groups, kD, kH, kW)."""
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 3, "conv3d")
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
+                     groups=1, dilation=1) -> Tensor:
+    """The adjoint of conv1d in its input. Shapes: input (N, Cin, L), weight
+    (Cin, Cout/groups, K) -> (N, Cout, (L-1)*stride - 2*padding + dilation*(K-1) + 1 +
+    output_padding)."""
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 1, "conv_transpose1d",
+                 True, output_padding)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
+                     groups=1, dilation=1) -> Tensor:
+    """The adjoint of conv2d in its input. Shapes: input (N, Cin, H, W), weight
+    (Cin, Cout/groups, kH, kW) -> (N, Cout, H_out, W_out)."""
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 2, "conv_transpose2d",
+                 True, output_padding)
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
+                     groups=1, dilation=1) -> Tensor:
+    """The adjoint of conv3d in its input (weight (Cin, Cout/groups, kD, kH, kW))."""
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 3, "conv_transpose3d",
+                 True, output_padding)
+
+
+# ---------------------------------------------------------------------------------------
+# unfold / fold: im2col and col2im as ops of their own
+
+
+class Im2Col(Primitive):
+    """(N, C, H, W) -> (N, C*kH*kW, L): every sliding block as a column."""
+
+    grad_fn_name = "Im2ColBackward0"
+
+    def forward(self, x, kernel, dilation, padding, stride):
+        self.args = (kernel, dilation, padding, stride)
+        self.size = x.shape[2:]
+        n, c = x.shape[:2]
+        out_size = _out_size(x.shape[2:], kernel, stride, padding, dilation)
+        cols = im2col(_pad_spatial(x, padding), kernel, stride, dilation, out_size)
+        # (C, kH, kW, N, oH, oW) -> (N, C*kH*kW, oH*oW)
+        cols = cols.reshape(c * math.prod(kernel), n, -1)
+        return np.ascontiguousarray(np.swapaxes(cols, 0, 1))
+
+    def backward(self, grad):
+        kernel, dilation, padding, stride = self.args
+        return Col2Im.apply(grad, output_size=self.size, kernel=kernel, dilation=dilation,
+                            padding=padding, stride=stride)
+
+
+class Col2Im(Primitive):
+    """(N, C*kH*kW, L) -> (N, C, H, W), summing where blocks overlap."""
+
+    grad_fn_name = "Col2ImBackward0"
+
+    def forward(self, cols, output_size, kernel, dilation, padding, stride):
+        self.args = (kernel, dilation, padding, stride)
+        n = cols.shape[0]
+        out_size = _out_size(output_size, kernel, stride, padding, dilation)
+        c = cols.shape[1] // math.prod(kernel)
+        arranged = np.swapaxes(cols, 0, 1).reshape(c, *kernel, n, *out_size)
+        padded = tuple(m + 2 * p for m, p in zip(output_size, padding))
+        out = col2im(arranged, padded, kernel, stride, dilation, out_size)
+        crop = tuple(slice(p, p + m) for p, m in zip(padding, output_size))
+        return np.ascontiguousarray(out[(slice(None), slice(None)) + crop])
+
+    def backward(self, grad):
+        kernel, dilation, padding, stride = self.args
+        return Im2Col.apply(grad, kernel=kernel, dilation=dilation, padding=padding,
+                            stride=stride)
+
+
+def _fold_args(kernel_size, dilation, padding, stride, what):
+    out = []
+    for name, value in (("kernel_size", kernel_size), ("dilation", dilation),
+                        ("padding", padding), ("stride", stride)):
+        value = _expand(value, 2, name, what)
+        out.append(value)
+    kernel, dilation, padding, stride = out
+    for name, value in (("kernel", kernel), ("dilation", dilation), ("stride", stride)):
+        if any(v <= 0 for v in value):
+            raise RuntimeError(f"{name} should be greater than zero, but got {name}_height: "
+                               f"{value[0]} {name}_width: {value[1]}")
+    if any(p < 0 for p in padding):
+        raise RuntimeError(f"padding should be non-negative, but got pad_height: {padding[0]} "
+                           f"pad_width: {padding[1]}")
+    return kernel, dilation, padding, stride
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """Extract sliding blocks: (N, C, H, W) -> (N, C*prod(kernel_size), L) (or unbatched)."""
+    kernel, dilation, padding, stride = _fold_args(kernel_size, dilation, padding, stride,
+                                                   "convolution dimensions")
+    if input.ndim not in (3, 4):
+        raise RuntimeError("Input Error: Only 3D or 4D input Tensors are supported (got "
+                           f"{input.ndim}D)")
+    unbatched = input.ndim == 3
+    if unbatched:
+        input = input.unsqueeze(0)
+    size = tuple(input.shape[2:])
+    out = _out_size(size, kernel, stride, padding, dilation)
+    if any(o < 1 for o in out):
+        raise RuntimeError(f"Given input with spatial size ({size[0]}, {size[1]}), "
+                           f"kernel_size=({kernel[0]}, {kernel[1]}), dilation=({dilation[0]}, "
+                           f"{dilation[1]}), padding=({padding[0]}, {padding[1]}), calculated "
+                           f"shape of the array of sliding blocks as ({out[0]}, {out[1]}), but "
+                           "its components must be at least one.")
+    result = Im2Col.apply(input, kernel=kernel, dilation=dilation, padding=padding,
+                          stride=stride)
+    return result.squeeze(0) if unbatched else result
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """Sum sliding blocks back into an image: (N, C*prod(kernel_size), L) -> (N, C, *output_size)."""
+    output_size = _expand(output_size, 2, "output_size")
+    kernel, dilation, padding, stride = _fold_args(kernel_size, dilation, padding, stride,
+                                                   "convolution dimensions")
+    if input.ndim not in (2, 3):
+        raise RuntimeError("Input Error: Only unbatched (2D) or batched (3D) input Tensors are "
+                           f"supported (got {input.ndim}D)")
+    unbatched = input.ndim == 2
+    if unbatched:
+        input = input.unsqueeze(0)
+    per = math.prod(kernel)
+    if input.shape[1] % per:
+        raise RuntimeError(f"Expected size of input's dimension 1 to be divisible by the "
+                           f"product of kernel_size, but got input.size(1)={input.shape[1]} "
+                           f"and kernel_size=({kernel[0]}, {kernel[1]})")
+    blocks = _out_size(output_size, kernel, stride, padding, dilation)
+    if input.shape[2] != blocks[0] * blocks[1]:
+        raise RuntimeError(f"Given output_size=({output_size[0]}, {output_size[1]}), "
+                           f"kernel_size=({kernel[0]}, {kernel[1]}), dilation=({dilation[0]}, "
+                           f"{dilation[1]}), padding=({padding[0]}, {padding[1]}), stride="
+                           f"({stride[0]}, {stride[1]}), expected size of input's dimension 2 "
+                           f"to match the calculated number of sliding blocks {blocks[0]} * "
+                           f"{blocks[1]} = {blocks[0] * blocks[1]}, but got "
+                           f"input.size(2)={input.shape[2]}.")
+    result = Col2Im.apply(input, output_size=output_size, kernel=kernel, dilation=dilation,
+                          padding=padding, stride=stride)
+    return result.squeeze(0) if unbatched else result
