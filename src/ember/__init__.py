@@ -88,3 +88,4 @@ def squeeze_(input, dim=None):
 # subpackages
 from . import nn
 from . import utils
+from .serialization import load, save
