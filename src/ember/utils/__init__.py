@@ -1,3 +1,4 @@
-"""ember.utils: data loading (`ember.utils.data`) and weight files (`ember.utils.safetensors`)."""
+"""ember.utils: data loading (`ember.utils.data`) and weight files (`ember.utils.safetensors`,
+which needs the optional `safetensors` package only when used)."""
 
-from . import data
+from . import data, safetensors
