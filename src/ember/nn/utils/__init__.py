@@ -1,0 +1,3 @@
+"""ember.nn.utils: helpers around modules (torch.nn.utils): rnn (packed sequences)."""
+
+from . import rnn
