@@ -1,160 +1,430 @@
-"""Random numbers: a torch-style CPU generator on NumPy's mt19937.
+"""Random numbers: torch's CPU generator, word for word and bit for bit.
 
-torch's CPU generator is a 32-bit Mersenne Twister seeded with the standard
-`init_genrand` recurrence; NumPy's `MT19937` can hold exactly that state, so raw
-32-bit words come out identical. Uniform floats take the low 24 (float32) or 53
-(float64) bits of those words, as in torch, so `rand` and `randint` match torch
-word for word. Normals use torch's Box-Muller layout (blocks of 16 for >= 16 values,
-a cached scalar path below 16) with NumPy's log/sin/cos; torch's AVX2 float32 path
-uses its own polynomials, so float32 `randn` of >= 16 values can differ in the last
-bit (bit-exact parity for every path is the RNG issue's work).
+The engine
+    torch's CPU generator is a 32-bit Mersenne Twister seeded with the standard
+    `init_genrand` recurrence (`manual_seed(s)` keeps `s & 0xffffffff`). NumPy's
+    `MT19937` can hold exactly that state, so its raw words are torch's words.
+    `random()` is one word, `random64()` is `(w0 << 32) | w1`. The generator also
+    caches the second value of the scalar Box-Muller path (`next_double_normal_sample`).
+
+The distributions (ATen's formulas, found by generating with torch and trying
+candidate formulas on the raw words until they were equal)
+    uniform float32/float64 in [0,1)   low 24 bits of a word / low 53 bits of random64,
+                                       times 2^-24 / 2^-53; `uniform_(a, b)` is
+                                       fma(u, b - a, a) in the tensor's dtype.
+    normal, >= 16 values, contiguous   n uniforms; each block of 16 becomes Box-Muller
+                                       pairs (radius from the first 8, angle from the
+                                       last 8); a ragged tail redraws 16 uniforms and
+                                       recomputes the last 16 values.
+    normal, otherwise                  per value: two float64 uniforms, the second
+                                       sample cached for the next draw.
+    random_/randint/randperm           word % range + low (random64 when the range is
+                                       >= 2^32); randperm swaps i with i + w % (n - i).
+    bernoulli_(p: float)               float64 uniform < p; `bernoulli_(p: Tensor)`
+                                       float32 uniform < float32(p).
+    exponential/geometric/cauchy/      float64 uniforms through -log1p(-u)/lambda,
+    log_normal                         ceil(log(u) / log1p(-p)), median + sigma *
+                                       tan(pi * (u - 1/2)), exp(scalar normal).
+
+CPU capability (read this before trusting float32 `randn` on another machine)
+    torch computes float32 normals of >= 16 contiguous values with its AVX2 kernel:
+    the Cephes-style `log256_ps` / `sincos256_ps` polynomials of ATen's
+    avx_mathfun.h, evaluated in float32 with every multiply-add pair contracted to
+    an FMA. ember evaluates the same polynomials with the same roundings (a float32
+    FMA is emulated exactly through float64 and round-to-odd), which reproduces the
+    AVX2 and AVX-512 builds of torch (both use that kernel; this machine reports
+    AVX512). A torch whose CPU capability is DEFAULT (no AVX2, e.g. an old CPU or
+    ATEN_CPU_CAPABILITY=default) instead uses glibc `logf`/`cosf`/`sinf` on the
+    same uniforms, and then differs from ember in the last bit of ~1% of values;
+    matching it would mean swapping `_log256_ps`/`_sincos256_ps` below for correctly
+    rounded float32 log/sin/cos (e.g. float64 NumPy rounded to float32, which is what
+    glibc's float functions return). Every other path here uses float64 libm
+    functions, whose results are platform independent (correctly rounded in practice);
+    float64 `log` is taken from `math.log` wherever NumPy's SIMD log could round
+    differently.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
 
 DEFAULT_SEED = 67280421310721
+_N = 624
+_STATE_BYTES = 5056  # sizeof(CPUGeneratorImplState), torch's get_state() layout
 
 
 def _mt_state(seed: int) -> np.ndarray:
     """torch's `init_genrand`: the 624-word state for a seed."""
-    key = np.empty(624, dtype=np.uint32)
-    key[0] = seed & 0xFFFFFFFF
-    prev = int(key[0])
-    for j in range(1, 624):
+    key = np.empty(_N, dtype=np.uint32)
+    prev = seed & 0xFFFFFFFF
+    key[0] = prev
+    for j in range(1, _N):
         prev = (1812433253 * (prev ^ (prev >> 30)) + j) & 0xFFFFFFFF
         key[j] = prev
     return key
 
 
 class Generator:
-    """A source of random numbers: `manual_seed`, `seed`, `get_state`/`set_state`."""
+    """torch.Generator for the CPU: an mt19937 stream with torch's seeding and state.
+
+    `manual_seed`, `seed`, `initial_seed`, `get_state`/`set_state` (a uint8 tensor in
+    torch's byte layout, so states can be exchanged with torch) and the raw draws the
+    random ops are built from.
+    """
 
     def __init__(self, device="cpu"):
-        self.device = device
+        from .backend import device as _device
+        self.device = _device(device) if isinstance(device, str) else device
         self.manual_seed(DEFAULT_SEED)
 
-    def manual_seed(self, seed: int) -> Generator:
+    def __repr__(self):
+        return f"<ember.Generator object at {hex(id(self))}>"
+
+    def manual_seed(self, seed) -> Generator:
         seed = int(seed)
+        if seed < -(2 ** 63) or seed >= 2 ** 64:
+            raise RuntimeError(f"Overflow when unpacking long long: {seed}")
+        seed &= (1 << 64) - 1  # torch stores the seed as uint64
         self._initial_seed = seed
         self._bitgen = np.random.MT19937(0)
         self._bitgen.state = {"bit_generator": "MT19937",
-                              "state": {"key": _mt_state(seed), "pos": 624}}
-        self._next_normal = None  # torch caches the second Box-Muller value
+                              "state": {"key": _mt_state(seed), "pos": _N}}
+        self._fresh = True  # torch's `next_` is 0 until the first twist
+        self._next_double_normal = None  # second Box-Muller value of the scalar path
+        self._next_float_normal = None
         return self
 
     def seed(self) -> int:
-        s = int.from_bytes(np.random.SeedSequence().entropy.to_bytes(16, "little")[:8],
-                           "little") & ((1 << 63) - 1)
+        """Seed from fresh entropy (a 63-bit number, like torch's) and return it."""
+        s = int(np.random.SeedSequence().generate_state(2, np.uint64)[0]) >> 1
         self.manual_seed(s)
         return s
 
     def initial_seed(self) -> int:
         return self._initial_seed
 
+    # ---- state in torch's layout --------------------------------------------------
     def get_state(self):
+        """The state as a uint8 tensor of 5056 bytes laid out like torch's
+        CPUGeneratorImplState: seed (u64), left (i32), seeded (i32), next (u64),
+        624 state words (u64 each), normal_x/normal_y/normal_rho (f64),
+        normal_is_valid (i32), then the float normal cache (f32) and its flag."""
         from .tensor import Tensor
         st = self._bitgen.state["state"]
-        normal = -1.0 if self._next_normal is None else self._next_normal
-        blob = np.concatenate([
-            st["key"].view(np.uint8), np.array([st["pos"]], np.int64).view(np.uint8),
-            np.array([normal], np.float64).view(np.uint8),
-            np.array([self._initial_seed], np.uint64).view(np.uint8)])
+        pos = int(st["pos"])
+        blob = np.zeros(_STATE_BYTES, np.uint8)
+        blob[0:8] = np.array([self._initial_seed], np.uint64).view(np.uint8)
+        nxt = 0 if self._fresh else pos
+        blob[8:12] = np.array([_N + 1 - pos], np.int32).view(np.uint8)
+        blob[12:16] = np.array([1], np.int32).view(np.uint8)
+        blob[16:24] = np.array([nxt], np.uint64).view(np.uint8)
+        blob[24:24 + 8 * _N] = st["key"].astype(np.uint64).view(np.uint8)
+        off = 24 + 8 * _N
+        if self._next_double_normal is not None:
+            blob[off + 8:off + 16] = np.array([self._next_double_normal]).view(np.uint8)
+            blob[off + 24:off + 28] = np.array([1], np.int32).view(np.uint8)
+        if self._next_float_normal is not None:
+            blob[off + 32:off + 36] = np.array([self._next_float_normal],
+                                               np.float32).view(np.uint8)
+            blob[off + 36] = 1
         return Tensor._make(blob)
 
     def set_state(self, new_state) -> Generator:
-        blob = np.asarray(new_state._data if hasattr(new_state, "_data") else new_state,
-                          dtype=np.uint8)
-        key = blob[:2496].view(np.uint32).copy()
-        pos = int(blob[2496:2504].view(np.int64)[0])
-        normal = float(blob[2504:2512].view(np.float64)[0])
-        self._initial_seed = int(blob[2512:2520].view(np.uint64)[0])
-        self._bitgen.state = {"bit_generator": "MT19937", "state": {"key": key, "pos": pos}}
-        self._next_normal = None if normal == -1.0 else normal
+        from .tensor import Tensor
+        if not isinstance(new_state, Tensor):
+            raise TypeError(f"expected a torch.ByteTensor, but got {type(new_state).__name__}")
+        blob = np.ascontiguousarray(new_state._data)
+        if blob.dtype != np.uint8:
+            raise RuntimeError(f"expected a torch.ByteTensor, but got {new_state.type()}")
+        if blob.size != _STATE_BYTES:
+            raise RuntimeError(
+                f"Expected either a CPUGeneratorImplStateLegacy of size 5048 or a "
+                f"CPUGeneratorImplState of size {_STATE_BYTES} but found the input RNG "
+                f"state size to be {blob.size}")
+        blob = blob.reshape(-1)
+        left = int(blob[8:12].view(np.int32)[0])
+        nxt = int(blob[16:24].view(np.uint64)[0])
+        key = blob[24:24 + 8 * _N].view(np.uint64).astype(np.uint32)
+        off = 24 + 8 * _N
+        self._initial_seed = int(blob[0:8].view(np.uint64)[0])
+        self._bitgen.state = {"bit_generator": "MT19937",
+                              "state": {"key": key, "pos": _N + 1 - left}}
+        self._fresh = left == 1 and nxt == 0
+        valid = int(blob[off + 24:off + 28].view(np.int32)[0])
+        self._next_double_normal = (float(blob[off + 8:off + 16].view(np.float64)[0])
+                                    if valid else None)
+        self._next_float_normal = (float(blob[off + 32:off + 36].view(np.float32)[0])
+                                   if blob[off + 36] else None)
         return self
 
     # ---- raw draws ----------------------------------------------------------------
-    def words(self, n: int) -> np.ndarray:
-        """n raw 32-bit words (uint64 array holding uint32 values)."""
+    def random(self, n: int) -> np.ndarray:
+        """n raw 32-bit words (as uint64)."""
+        if n:
+            self._fresh = False
         return self._bitgen.random_raw(n)
 
+    def random64(self, n: int) -> np.ndarray:
+        """n 64-bit values, each `(w0 << 32) | w1` from two words."""
+        w = self.random(2 * n)
+        return (w[0::2] << np.uint64(32)) | w[1::2]
+
     def uniform(self, n: int, dtype) -> np.ndarray:
-        """n uniforms in [0, 1) of `dtype`, from 24 (float32/16) or 53 (float64) bits."""
-        if np.dtype(dtype) == np.float64:
-            hi = self.words(2 * n).reshape(n, 2) if n else np.zeros((0, 2), np.uint64)
-            bits = ((hi[:, 0] << np.uint64(32)) | hi[:, 1]) & np.uint64((1 << 53) - 1)
-            return bits.astype(np.float64) * 2.0 ** -53
-        bits = self.words(n) & np.uint64((1 << 24) - 1)
-        return (bits.astype(np.float32) * np.float32(2.0 ** -24)).astype(dtype)
-
-    def normal(self, n: int, dtype) -> np.ndarray:
-        """n standard normals laid out as torch lays them out."""
+        """n uniforms in [0, 1): 24 bits of a word (float32), 11 bits (float16),
+        53 bits of random64 (float64)."""
         dtype = np.dtype(dtype)
-        if n >= 16:
-            work = np.float64 if dtype == np.float64 else np.float32
-            u = self.uniform(n, work)
-            out = _box_muller_blocks(u, n)
-            if n % 16:
-                tail = _box_muller_blocks(self.uniform(16, work), 16)
-                out[-16:] = tail
-            return out.astype(dtype)
-        return np.array([self._scalar_normal() for _ in range(n)], dtype=np.float64).astype(
-            dtype)
+        if dtype == np.float64:
+            bits = self.random64(n) & np.uint64((1 << 53) - 1)
+            return bits.astype(np.float64) * 2.0 ** -53
+        digits = 11 if dtype == np.float16 else 24
+        bits = self.random(n) & np.uint64((1 << digits) - 1)
+        return (bits.astype(np.float32) * np.float32(2.0 ** -digits)).astype(dtype)
 
-    def _scalar_normal(self) -> float:
-        if self._next_normal is not None:
-            z, self._next_normal = self._next_normal, None
-            return z
-        u1, u2 = self.uniform(2, np.float64)
-        r = math.sqrt(-2.0 * math.log1p(-u2))
-        theta = 2.0 * math.pi * u1
-        self._next_normal = r * math.sin(theta)
-        return r * math.cos(theta)
+    def scalar_normals(self, n: int, mean: float = 0.0, std: float = 1.0) -> np.ndarray:
+        """n draws of ATen's normal_distribution<double>, one after another (the
+        cached second Box-Muller value is used first and refilled as torch does)."""
+        out = np.empty(n, np.float64)
+        i = 0
+        if n and self._next_double_normal is not None:
+            out[0] = self._next_double_normal
+            self._next_double_normal = None
+            i = 1
+        pairs = (n - i + 1) // 2
+        if pairs:
+            u = self.uniform(2 * pairs, np.float64)
+            u1, u2 = u[0::2], u[1::2]
+            r = np.sqrt(-2.0 * _libm_log1p(-u2))
+            theta = 2.0 * np.pi * u1
+            z = np.empty(2 * pairs)
+            z[0::2] = r * np.cos(theta)
+            z[1::2] = r * np.sin(theta)
+            out[i:] = z[:n - i]
+            if (n - i) % 2:
+                self._next_double_normal = float(z[-1])
+        if mean == 0.0 and std == 1.0:
+            return out
+        return _fma64(out, np.full(n, float(std)), np.full(n, float(mean)))
+
+    def normal_fill(self, n: int, dtype, mean: float = 0.0, std: float = 1.0) -> np.ndarray:
+        """torch's `normal_fill` for >= 16 contiguous values: uniforms transformed in
+        place per block of 16, the ragged tail recomputed from 16 fresh uniforms."""
+        dtype = np.dtype(dtype)
+        work = np.float64 if dtype == np.float64 else np.float32
+        out = self.uniform(n, work)
+        blocks = n // 16
+        _normal_fill_16(out[:blocks * 16], mean, std)
+        if n % 16:
+            tail = self.uniform(16, work)
+            _normal_fill_16(tail, mean, std)
+            out[n - 16:] = tail
+        return out.astype(dtype, copy=False)
+
+    def normal(self, n: int, dtype, mean: float = 0.0, std: float = 1.0,
+               contiguous: bool = True) -> np.ndarray:
+        """n normals in generation order, as `normal_` on a tensor of n values."""
+        dtype = np.dtype(dtype)
+        if n >= 16 and contiguous and dtype in (np.float32, np.float64, np.float16):
+            return self.normal_fill(n, dtype, mean, std)
+        return self.scalar_normals(n, mean, std).astype(dtype)
 
     def integers(self, low: int, high: int, n: int) -> np.ndarray:
-        """n integers in [low, high): word % range + low, as torch does."""
+        """n integers in [low, high) (int64): `w % range + low`, 64-bit words when the
+        range is >= 2^32."""
         span = high - low
-        if span <= 0:
-            raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} "
-                               f">= to={high}")
         if span >= 2 ** 32:
-            w = self.words(2 * n).reshape(n, 2)
-            vals = (w[:, 0] << np.uint64(32)) | w[:, 1]
-            return (vals % np.uint64(span)).astype(np.int64) + low
-        return (self.words(n) % np.uint64(span)).astype(np.int64) + low
+            w = self.random64(n)
+        else:
+            w = self.random(n)
+        vals = w % np.uint64(span)
+        return (vals.astype(np.int64) + np.int64(low)) if low >= 0 else (
+            vals.astype(np.int64) + np.int64(low))
 
     def permutation(self, n: int) -> np.ndarray:
-        """randperm: swap i with i + word % (n - i), for i in 0..n-2."""
+        """randperm(n): the swap chain of torch's CPU randperm."""
         perm = np.arange(n, dtype=np.int64)
         if n < 2:
             return perm
-        draws = self.words(n - 1) % np.arange(n, 1, -1, dtype=np.uint64)
-        for i, d in enumerate(draws.tolist()):
-            j = i + d
+        if n < (1 << 32) // 20:
+            # for i in 0..n-2: swap perm[i] and perm[i + w % (n - i)]
+            targets = (self.random(n - 1) % np.arange(n, 1, -1, dtype=np.uint64)).astype(
+                np.int64) + np.arange(n - 1, dtype=np.int64)
+            _swap_chain(perm, targets.tolist())
+            return perm
+        # inside-out Fisher-Yates on random64: for i in 1..n-1, j = r % (i + 1)
+        # (never reached by tests at a practical size: n >= 214748365)
+        r = self.random64(n - 1) % np.arange(2, n + 1, dtype=np.uint64)
+        for i, j in enumerate(r.tolist(), 1):
             perm[i], perm[j] = perm[j], perm[i]
         return perm
 
 
-def _box_muller_blocks(u: np.ndarray, n: int) -> np.ndarray:
-    """torch's layout: per 16, radius from the first 8, angle from the last 8."""
-    blocks = n // 16
-    out = u.copy()
-    v = u[: blocks * 16].reshape(blocks, 2, 8)
-    radius = np.sqrt(-2.0 * np.log(1.0 - v[:, 0]))
-    angle = 2.0 * np.pi * v[:, 1]
-    res = out[: blocks * 16].reshape(blocks, 2, 8)
-    res[:, 0] = radius * np.cos(angle)
-    res[:, 1] = radius * np.sin(angle)
-    return out
+def _swap_chain(perm: np.ndarray, targets: list) -> None:
+    """perm[i] <-> perm[targets[i]] for i = 0, 1, ... (inherently sequential)."""
+    p = perm.tolist()
+    for i, j in enumerate(targets):
+        p[i], p[j] = p[j], p[i]
+    perm[:] = p
 
+
+# ---- float arithmetic with torch's roundings ------------------------------------------
+
+def _two_sum(a, b):
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def _two_product(a, b):
+    p = a * b
+    split = 134217729.0  # 2**27 + 1 (Veltkamp)
+    ca, cb = split * a, split * b
+    ah, bh = ca - (ca - a), cb - (cb - b)
+    al, bl = a - ah, b - bh
+    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
+
+
+def _round_to_odd(s, e):
+    """s + e (|e| tiny) rounded to float64 with inexact results forced to an odd
+    mantissa: a later rounding to float32 is then correctly rounded."""
+    inexact_even = (e != 0) & ((s.view(np.int64) & 1) == 0)
+    return np.where(inexact_even, np.nextafter(s, np.where(e > 0, np.inf, -np.inf)), s)
+
+
+def _fma32(a, b, c):
+    """fma(a, b, c) for float32 arrays, rounded once to float32 (the product of two
+    float32s is exact in float64; the sum is rounded to odd, then to float32)."""
+    p = a.astype(np.float64) * b
+    s, e = _two_sum(p, np.asarray(c, np.float64))
+    return _round_to_odd(s, e).astype(np.float32)
+
+
+def _fma64(a, b, c):
+    """fma(a, b, c) for float64 arrays (error-free product and sum, one rounding)."""
+    a, b, c = (np.asarray(v, np.float64) for v in (a, b, c))
+    p, pe = _two_product(a, b)
+    s, se = _two_sum(c, p)
+    lo, lo_err = _two_sum(se, pe)
+    out = s + _round_to_odd(lo, lo_err)
+    ok = np.isfinite(out) & np.isfinite(p)
+    return np.where(ok, out, a * b + c)
+
+
+def _libm_log(x: np.ndarray) -> np.ndarray:
+    return _libm("log", x)
+
+
+def _libm_log1p(x: np.ndarray) -> np.ndarray:
+    return _libm("log1p", x)
+
+
+def _normal_fill_16(data: np.ndarray, mean: float, std: float) -> None:
+    """Box-Muller over blocks of 16 uniforms, in place (ATen's normal_fill_16)."""
+    if data.size == 0:
+        return
+    v = data.reshape(-1, 2, 8)
+    if data.dtype == np.float64:
+        u1 = 1.0 - v[:, 0]
+        radius = np.sqrt(-2.0 * _libm_log(u1.reshape(-1))).reshape(u1.shape)
+        theta = 2.0 * math.pi * v[:, 1]
+        cos_t, sin_t = radius * np.cos(theta), radius * np.sin(theta)
+        if mean == 0.0 and std == 1.0:
+            v[:, 0], v[:, 1] = cos_t, sin_t
+        else:
+            v[:, 0] = _fma64(cos_t, std, mean)
+            v[:, 1] = _fma64(sin_t, std, mean)
+        return
+    # float32: ATen's normal_fill_16_AVX2
+    u1 = np.float32(1.0) - v[:, 0]
+    radius = np.sqrt(np.float32(-2.0) * _log256_ps(u1))
+    theta = np.float32(2.0 * math.pi) * v[:, 1]
+    sin_t, cos_t = _sincos256_ps(theta)
+    cos_term, sin_term = radius * cos_t, radius * sin_t
+    std32, mean32 = np.float32(std), np.float32(mean)
+    v[:, 0] = _fma32(cos_term, std32, mean32)
+    v[:, 1] = _fma32(sin_term, std32, mean32)
+
+
+# ---- avx_mathfun.h (Cephes float32 polynomials) with FMA contraction --------------------
+
+_F = np.float32
+_LOG_P = [_F(c) for c in (7.0376836292e-2, -1.1514610310e-1, 1.1676998740e-1,
+                          -1.2420140846e-1, 1.4249322787e-1, -1.6668057665e-1,
+                          2.0000714765e-1, -2.4999993993e-1, 3.3333331174e-1)]
+_LOG_Q1, _LOG_Q2 = _F(-2.12194440e-4), _F(0.693359375)
+_SQRTHF = _F(0.707106781186547524)
+
+
+def _log256_ps(x: np.ndarray) -> np.ndarray:
+    """ATen's log256_ps (Cephes logf): exponent split, a degree-8 polynomial."""
+    x = np.maximum(x.astype(np.float32), _F(1.17549435e-38))
+    bits = x.view(np.int32)
+    e = ((bits >> 23) - 0x7F).astype(np.float32) + _F(1)
+    x = ((bits & ~0x7F800000) | 0x3F000000).view(np.float32)  # mantissa in [0.5, 1)
+    mask = x < _SQRTHF
+    tmp = np.where(mask, x, _F(0))
+    x = x - _F(1)
+    e = e - mask.astype(np.float32)
+    x = x + tmp
+    z = x * x
+    y = np.full_like(x, _LOG_P[0])
+    for c in _LOG_P[1:]:
+        y = _fma32(y, x, np.full_like(x, c))
+    y = y * x
+    y = _fma32(y, z, e * _LOG_Q1)
+    y = _fma32(-z, np.full_like(z, _F(0.5)), y)
+    x = _fma32(e, np.full_like(e, _LOG_Q2), x + y)
+    return x
+
+
+_DP1, _DP2, _DP3 = _F(-0.78515625), _F(-2.4187564849853515625e-4), _F(-3.77489497744594108e-8)
+_SINCOF = [_F(-1.9515295891e-4), _F(8.3321608736e-3), _F(-1.6666654611e-1)]
+_COSCOF = [_F(2.443315711809948e-005), _F(-1.388731625493765e-003),
+           _F(4.166664568298827e-002)]
+_FOPI = _F(1.27323954473516)
+
+
+def _sincos256_ps(x: np.ndarray):
+    """ATen's sincos256_ps (Cephes sinf/cosf): octant reduction in three parts, then
+    the sine and cosine polynomials, selected and signed per octant."""
+    x = x.astype(np.float32)
+    sign_sin = np.signbit(x)
+    x = np.abs(x)
+    j = (x * _FOPI).astype(np.int32)
+    j = (j + 1) & ~1
+    y = j.astype(np.float32)
+    swap_sin = (j & 4) != 0
+    poly_cos = (j & 2) == 0  # the cosine polynomial gives sin here
+    x = _fma32(y, np.full_like(y, _DP1), x)
+    x = _fma32(y, np.full_like(y, _DP2), x)
+    x = _fma32(y, np.full_like(y, _DP3), x)
+    sign_cos = ((j - 2) & 4) == 0
+    sign_sin = sign_sin ^ swap_sin
+    z = x * x
+    yc = _fma32(np.full_like(z, _COSCOF[0]), z, np.full_like(z, _COSCOF[1]))
+    yc = _fma32(yc, z, np.full_like(z, _COSCOF[2]))
+    yc = yc * z
+    yc = _fma32(yc, z, -(z * _F(0.5)))
+    yc = yc + _F(1)
+    ys = _fma32(np.full_like(z, _SINCOF[0]), z, np.full_like(z, _SINCOF[1]))
+    ys = _fma32(ys, z, np.full_like(z, _SINCOF[2]))
+    ys = ys * z
+    ys = _fma32(ys, x, x)
+    sin = np.where(poly_cos, ys, yc)
+    cos = np.where(poly_cos, yc, ys)
+    sin = np.where(sign_sin, -sin, sin)
+    cos = np.where(sign_cos, -cos, cos)
+    return sin, cos
+
+
+# ---- the default generator and module-level functions ---------------------------------
 
 default_generator = Generator()
 
 
-def manual_seed(seed: int) -> Generator:
+def manual_seed(seed) -> Generator:
     """Seed the default generator (so the same program draws the same numbers)."""
     return default_generator.manual_seed(seed)
 
@@ -173,3 +443,49 @@ def get_rng_state():
 
 def set_rng_state(new_state) -> None:
     default_generator.set_state(new_state)
+
+
+@contextlib.contextmanager
+def fork_rng(devices=None, enabled: bool = True, _caller="fork_rng",
+             _devices_kw="devices", device_type="cuda"):
+    """Run a block with the default generator's state saved and restored after it."""
+    if not enabled:
+        yield
+        return
+    state = get_rng_state()
+    try:
+        yield
+    finally:
+        set_rng_state(state)
+
+
+_MATH = {"log": math.log, "log1p": math.log1p, "exp": math.exp, "tan": math.tan}
+
+
+def _libm(name: str, x: np.ndarray) -> np.ndarray:
+    """A float64 libm function (`log`, `log1p`, `exp`, `tan`) elementwise, rounded as
+    glibc rounds it: an 80-bit evaluation decides all values except those within a
+    tiny distance of a rounding boundary, which are recomputed with `math` (glibc).
+    NumPy's own SIMD float64 functions can differ from glibc in the last bit."""
+    x = np.asarray(x, np.float64)
+    fn = _MATH[name]
+    if np.finfo(np.longdouble).nmant <= 52:  # no extended precision here: libm per value
+        return np.array([_safe(fn, v) for v in x.tolist()], dtype=np.float64)
+    ld = getattr(np, name)(x.astype(np.longdouble))
+    out = ld.astype(np.float64)
+    finite = np.isfinite(out) & (out != 0)
+    ulp = np.spacing(np.abs(np.where(finite, out, 1.0))).astype(np.longdouble)
+    frac = (ld - out.astype(np.longdouble)) / ulp
+    near = (np.abs(np.abs(frac) - 0.5) < 0.05) & finite
+    near |= ~np.isfinite(out) & np.isfinite(x)  # overflow/poles: let libm decide
+    if near.any():
+        idx = np.flatnonzero(near)
+        out[idx] = [_safe(fn, v) for v in x[idx].tolist()]
+    return out
+
+
+def _safe(fn, v: float) -> float:
+    try:
+        return fn(v)
+    except (ValueError, OverflowError):
+        return float(getattr(np, fn.__name__)(np.float64(v)))
