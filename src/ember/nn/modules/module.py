@@ -858,6 +858,13 @@ class BackwardHookFunction(Function):
 
     @staticmethod
     def backward(ctx, *grads):
+        # The module's grad_input hook sees every gradient this node computes (zeros
+        # for inputs that need none, as torch's node hooks do) and may replace them.
+        hook = getattr(ctx, "module_hook", None)
+        if hook is not None:
+            new = hook(grads)
+            if new is not None:
+                return tuple(new)
         return grads
 
 
@@ -902,7 +909,7 @@ class BackwardHook:
 
     def setup_input_hook(self, args):
         def fn(grad_fn):
-            def hook(grad_input, _):
+            def hook(grad_input):
                 if self.grad_outputs is None:
                     return None
                 res = self._pack_with_none(self.input_tensors_index, grad_input, self.n_inputs)
@@ -917,7 +924,7 @@ class BackwardHook:
                     res = out
                 self.grad_outputs = None
                 return tuple(res[i] for i in self.input_tensors_index)
-            grad_fn.register_hook(hook)
+            grad_fn.module_hook = hook
 
         res, input_idx = self._apply_on_tensors(fn, args)
         self.n_inputs = len(args)
