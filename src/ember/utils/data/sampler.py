@@ -9,59 +9,17 @@ from __future__ import annotations
 
 import itertools
 
-import numpy as np
-
 from ... import creation, dtypes
 from ... import random as _random
+from ...ops import random_ops
 
 __all__ = ["BatchSampler", "RandomSampler", "Sampler", "SequentialSampler",
            "SubsetRandomSampler", "WeightedRandomSampler"]
 
 
 def _draw_int64(generator=None) -> int:
-    """torch's `torch.empty((), dtype=torch.int64).random_(generator=g).item()`.
-
-    A full-range int64 `random_` takes one 64-bit draw (two 32-bit words, high word
-    first) modulo 2**63.
-    """
-    t = creation.empty((), dtype=dtypes.int64)
-    if hasattr(t, "random_"):
-        return int(t.random_(generator=generator).item())
-    gen = generator if generator is not None else _random.default_generator
-    hi, lo = (int(w) for w in gen.words(2))
-    return ((hi << 32) | lo) % (1 << 63)
-
-
-def _multinomial(weights: np.ndarray, num_samples: int, replacement: bool, generator):
-    """Indices drawn with probability proportional to `weights` (float64, 1-D).
-
-    With replacement (and more than one sample) this is torch's CPU kernel: one 53-bit
-    uniform per sample, searched in the normalized cumulative sum. Otherwise torch
-    takes the top `num_samples` of weights / Exponential(1) noise.
-    """
-    import ember
-    if hasattr(ember, "multinomial"):
-        w = ember.tensor(weights, dtype=dtypes.float64)
-        return ember.multinomial(w, num_samples, replacement, generator=generator).tolist()
-    gen = generator if generator is not None else _random.default_generator
-    n = weights.shape[0]
-    if (weights < 0).any() or not np.isfinite(weights).all():
-        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
-    if weights.sum() == 0:
-        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-    if not replacement and num_samples > n:
-        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
-                           "replacement")
-    if replacement and num_samples > 1:
-        cum = np.cumsum(weights)
-        cum = cum / cum[-1]
-        u = gen.uniform(num_samples, np.float64)
-        return np.searchsorted(cum, u, side="left").tolist()
-    noise = -np.log1p(-gen.uniform(n, np.float64))  # Exponential(1)
-    q = weights / noise
-    if num_samples == 1:
-        return [int(np.argmax(q))]
-    return np.argsort(-q, kind="stable")[:num_samples].tolist()
+    """torch's `torch.empty((), dtype=torch.int64).random_(generator=g).item()`."""
+    return int(creation.empty((), dtype=dtypes.int64).random_(generator=generator).item())
 
 
 class Sampler:
@@ -181,8 +139,9 @@ class WeightedRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self):
-        yield from _multinomial(np.asarray(self.weights._data), self.num_samples,
-                                self.replacement, self.generator)
+        rand_tensor = random_ops.multinomial(self.weights, self.num_samples, self.replacement,
+                                             generator=self.generator)
+        yield from iter(rand_tensor.tolist())
 
     def __len__(self) -> int:
         return self.num_samples
