@@ -469,7 +469,10 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
     """Extract sliding blocks: (N, C, H, W) -> (N, C*prod(kernel_size), L) (or unbatched)."""
     kernel, dilation, padding, stride = _fold_args(kernel_size, dilation, padding, stride,
                                                    "convolution dimensions")
-    if input.ndim not in (3, 4):
+    if input.ndim < 3:  # torch reads input.size(2) first
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-input.ndim}, "
+                         f"{input.ndim - 1}], but got 2)")
+    if input.ndim != 4 and input.ndim != 3:
         raise RuntimeError("Input Error: Only 3D or 4D input Tensors are supported (got "
                            f"{input.ndim}D)")
     unbatched = input.ndim == 3
@@ -489,7 +492,8 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
 
 
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
-    """Sum sliding blocks back into an image: (N, C*prod(kernel_size), L) -> (N, C, *output_size)."""
+    """Sum sliding blocks back into an image:
+    (N, C*prod(kernel_size), L) -> (N, C, *output_size)."""
     output_size = _expand(output_size, 2, "output_size")
     kernel, dilation, padding, stride = _fold_args(kernel_size, dilation, padding, stride,
                                                    "convolution dimensions")

@@ -112,7 +112,7 @@ def _circular(input, widths):
         if lo > m or hi > m:
             raise RuntimeError("Padding value causes wrapping around more than once.")
         if out_shape[i] < 0:
-            raise RuntimeError(f"Negative padding value is resulting in an empty dimension.")
+            raise RuntimeError("Negative padding value is resulting in an empty dimension.")
     out = empty(*out_shape, dtype=input.dtype)
     centre_out, centre_in = [], []
     for m, (lo, hi) in zip(input.shape, widths):
