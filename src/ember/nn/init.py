@@ -30,10 +30,13 @@ def _draw_uniform_(tensor: Tensor, a: float, b: float, generator=None) -> Tensor
     if hasattr(Tensor, "uniform_"):
         return tensor.uniform_(a, b, generator=generator)
     # Until Tensor.uniform_ exists: the generator's uniforms scaled as torch scales them.
+    # torch keeps the bounds in the tensor's dtype and computes x * (to - from) + from
+    # in double.
     gen = generator if generator is not None else _random.default_generator
-    u = gen.uniform(tensor.numel(), np.float64 if tensor._data.dtype == np.float64
-                    else np.float32)
-    values = (u.astype(np.float64) * (b - a) + a).astype(tensor._data.dtype)
+    dt = tensor._data.dtype
+    u = gen.uniform(tensor.numel(), np.float64 if dt == np.float64 else np.float32)
+    lo, hi = dt.type(a), dt.type(b)
+    values = (u.astype(np.float64) * np.float64(dt.type(hi - lo)) + np.float64(lo)).astype(dt)
     return _write(tensor, values)
 
 

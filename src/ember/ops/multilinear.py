@@ -49,7 +49,7 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
                            f"and {input2.dim()}")
     for i in range(input1.dim() - 1):
         if input1.size(i) != input2.size(i):
-            raise RuntimeError(f"bilinear(): input batch dimensions do not match: got "
+            raise RuntimeError(f"bilinear(): input batch dimensions do not match at dim {i}: got "
                                f"{input1.size(i)} and {input2.size(i)}")
     if input1.size(-1) != weight.size(1):
         raise RuntimeError(f"bilinear(): input1 size does not match weight size: got "
