@@ -87,5 +87,6 @@ def squeeze_(input, dim=None):
 
 # subpackages
 from . import nn
+from . import optim
 from . import utils
 from .serialization import load, save
