@@ -74,15 +74,31 @@ def _lstm_step(gi, h, c, w_hh, b_hh, w_hr=None):
     return h_new, c_new
 
 
+def _check_cell(input, hiddens, w_ih, w_hh) -> None:
+    """torch's shape checks for the cell ops, with its messages."""
+    if input.shape[1] != w_ih.shape[1]:
+        raise RuntimeError(f"input has inconsistent input_size: got {input.shape[1]} "
+                           f"expected {w_ih.shape[1]}")
+    for i, h in enumerate(hiddens):
+        if input.shape[0] != h.shape[0]:
+            raise RuntimeError(f"Input batch size {input.shape[0]} doesn't match hidden{i} "
+                               f"batch size {h.shape[0]}")
+        if h.shape[1] != w_hh.shape[1]:
+            raise RuntimeError(f"hidden{i} has inconsistent hidden_size: got {h.shape[1]}, "
+                               f"expected {w_hh.shape[1]}")
+
+
 def rnn_tanh_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     """h' = tanh(input @ w_ih^T + b_ih + hx @ w_hh^T + b_hh)."""
     from .linalg import linear
+    _check_cell(input, [hx], w_ih, w_hh)
     return _rnn_step(linear(input, w_ih, b_ih), hx, w_hh, b_hh, relu=False)
 
 
 def rnn_relu_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     """h' = relu(input @ w_ih^T + b_ih + hx @ w_hh^T + b_hh)."""
     from .linalg import linear
+    _check_cell(input, [hx], w_ih, w_hh)
     return _rnn_step(linear(input, w_ih, b_ih), hx, w_hh, b_hh, relu=True)
 
 
@@ -90,6 +106,7 @@ def gru_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     """r = sigmoid(W_ir x + W_hr h), z = sigmoid(W_iz x + W_hz h),
     n = tanh(W_in x + r * (W_hn h)), h' = (h - n) * z + n (biases included)."""
     from .linalg import linear
+    _check_cell(input, [hx], w_ih, w_hh)
     return _gru_step(linear(input, w_ih, b_ih), hx, w_hh, b_hh)
 
 
@@ -97,6 +114,7 @@ def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     """(h', c') from gates i, f, g, o: c' = f * c + i * g, h' = o * tanh(c')."""
     from .linalg import linear
     h, c = hx
+    _check_cell(input, [h, c], w_ih, w_hh)
     return _lstm_step(linear(input, w_ih, b_ih), h, c, w_hh, b_hh)
 
 
