@@ -342,12 +342,16 @@ class Hardsigmoid(Primitive):
 
     def backward(self, grad):
         (x,) = self.saved_tensors
-        return where(logical_and(x > -3.0, x < 3.0), grad / 6.0, 0.0)
+        # torch multiplies by the float literal 1.0f / 6.0f, in every dtype
+        return where(logical_and(x > -3.0, x < 3.0), grad * _ONE_SIXTH_F, 0.0)
+
+
+_ONE_SIXTH_F = float(np.float32(1.0) / np.float32(6.0))
 
 
 class Hardswish(Primitive):
-    """out = x * clamp(x + 3, 0, 6) / 6; grad_x = 0 below -3, grad * (x/3 + 1/2) up to
-    3, grad above."""
+    """out = x * clamp(x + 3, 0, 6) / 6; grad_x = 0 up to -3, grad * (x/3 + 1/2) inside
+    (-3, 3), grad from 3 on."""
 
     grad_fn_name = "HardswishBackward0"
     save_inputs = (0,)
@@ -359,7 +363,7 @@ class Hardswish(Primitive):
 
     def backward(self, grad):
         (x,) = self.saved_tensors
-        return where(x < -3.0, 0.0, where(x <= 3.0, grad * (x / 3.0 + 0.5), grad))
+        return where(x <= -3.0, 0.0, where(x < 3.0, grad * (x / 3.0 + 0.5), grad))
 
 
 class Prelu(Primitive):
@@ -382,7 +386,7 @@ class Prelu(Primitive):
             self.view = tuple(weight.size if d == self.channel_dim else 1
                               for d in range(x.ndim))
             w = weight.reshape(self.view)
-        return np.where(x > 0, x, w * x).astype(np.result_type(x, weight), copy=False)
+        return np.where(x > 0, x, w * x)
 
     def backward(self, grad):
         x, weight = self.saved_tensors
@@ -534,12 +538,15 @@ class Softplus(Primitive):
         self.beta, self.threshold = beta, threshold
         t = x.dtype.type
         bx = x * t(beta)
-        return np.where(bx > t(threshold), x, np.logaddexp(t(0), bx) / t(beta))
+        # log1p(exp(.)) as torch computes it: it overflows to inf in float32 above ~88
+        # when the threshold is set that high
+        return np.where(bx > t(threshold), x, np.log1p(np.exp(bx)) / t(beta))
 
     def backward(self, grad):
         (x,) = self.saved_tensors
         bx = x * self.beta
-        return where(bx > self.threshold, grad, grad * sigmoid(bx))
+        z = exp(bx)  # z / (z + 1) as torch writes it (nan where z overflows)
+        return where(bx > self.threshold, grad, grad * z / (z + 1))
 
 
 class LogSigmoid(Primitive):
@@ -765,8 +772,9 @@ def prelu(input, weight):
     if weight.ndim > 1:
         raise RuntimeError("prelu: Expected `weight` to be a scalar or 1D tensor, but got: "
                            f"ndim = {weight.ndim}")
-    if input.dtype != weight.dtype and input.dtype.is_floating_point:
-        pass  # torch promotes as its kernel does; handled by the forward's result_type
+    if input.dtype != weight.dtype:
+        raise RuntimeError("prelu: Type promoting not supported. Got "
+                           f"{_legacy_scalar(input.dtype)} and {_legacy_scalar(weight.dtype)}")
     if weight.numel() != 1:
         if input.ndim == 0:
             raise RuntimeError("Not allow zero-dim input tensor.")
