@@ -479,51 +479,102 @@ def _gen(generator):
     return generator if generator is not None else _random.default_generator
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Uniform values in [0, 1)."""
+def _sampled(array, fill, requires_grad: bool, device) -> Tensor:
+    """Wrap `array` and fill it in place with a sampler of ember.ops.random_ops (the
+    factories draw exactly what `empty(...).uniform_()` etc. draw, as in torch)."""
+    t = Tensor._make(array)
+    fill(t)
+    return _finish(t._data, requires_grad, device)
+
+
+def _like_array(input, np_dtype) -> np.ndarray:
+    """empty_like with torch's preserve_format: a dense tensor's strides are kept (a
+    transposed input gives a transposed result), anything else becomes contiguous."""
+    src = input._data
+    shape = src.shape
+    if src.ndim < 2 or src.flags.c_contiguous:
+        return np.empty(shape, np_dtype)
+    order = sorted(range(src.ndim), key=lambda d: -src.strides[d])
+    dense = math.prod(shape) * src.itemsize == 0 or all(
+        src.strides[order[i]] == src.itemsize * math.prod(shape[d] for d in order[i + 1:])
+        for i in range(src.ndim) if shape[order[i]] > 1)
+    if not dense:
+        return np.empty(shape, np_dtype)
+    arr = np.empty(tuple(shape[d] for d in order), np_dtype)
+    return arr.transpose(np.argsort(order))
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False,
+         out=None) -> Tensor:
+    """Uniform values in [0, 1): `empty(size).uniform_()`."""
+    from .ops import random_ops
     shape = _size(size, "rand")
-    dt = _dtype_or_default(dtype)
-    data = _gen(generator).uniform(math.prod(shape), dt).reshape(shape)
-    return _finish(data, requires_grad, device)
+    arr = np.empty(shape, _dtype_or_default(dtype))
+    return _sampled(arr, lambda t: random_ops.uniform_(t, generator=generator),
+                    requires_grad, device)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Standard normal values."""
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False,
+          out=None) -> Tensor:
+    """Standard normal values: `empty(size).normal_()`."""
+    from .ops import random_ops
     shape = _size(size, "randn")
-    dt = _dtype_or_default(dtype)
-    data = _gen(generator).normal(math.prod(shape), dt).reshape(shape)
-    return _finish(data, requires_grad, device)
+    arr = np.empty(shape, _dtype_or_default(dtype))
+    return _sampled(arr, lambda t: random_ops.normal_(t, generator=generator),
+                    requires_grad, device)
 
 
 def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
             requires_grad=False) -> Tensor:
-    """Integers in [low, high); `randint(high, size)` starts at 0."""
+    """Integers in [low, high) (`randint(high, size)` starts at 0):
+    `empty(size, dtype=int64).random_(low, high)`."""
+    from .ops import random_ops
     if size is None:
         low, high, size = 0, low, high
     elif high is None:
         raise TypeError("randint() missing required argument 'size'")
     shape = _size((size,), "randint")
-    data = _gen(generator).integers(int(low), int(high), math.prod(shape)).reshape(shape)
+    arr = np.empty(shape, (dtype or dtypes.int64).np)
+    return _sampled(arr, lambda t: random_ops.random_(t, int(low), int(high),
+                                                      generator=generator),
+                    requires_grad, device)
+
+
+def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad=False,
+             out=None, pin_memory=False):
+    """A random permutation of 0..n-1 (torch's CPU swap chain)."""
+    n = int(n)
+    if n < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
+    data = _gen(generator).permutation(n)
     return _finish(data.astype((dtype or dtypes.int64).np), requires_grad, device)
 
 
-def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad=False):
-    """A random permutation of 0..n-1."""
-    data = _gen(generator).permutation(int(n))
-    return _finish(data.astype((dtype or dtypes.int64).np), requires_grad, device)
+def rand_like(input, *, dtype=None, device=None, requires_grad=False, generator=None,
+              memory_format=None):
+    """Uniform values shaped (and, for dense inputs, strided) like `input`."""
+    from .ops import random_ops
+    arr = _like_array(input, (dtype or input.dtype).np)
+    return _sampled(arr, lambda t: random_ops.uniform_(t, generator=generator),
+                    requires_grad, device)
 
 
-def rand_like(input, *, dtype=None, device=None, requires_grad=False, generator=None):
-    return rand(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad,
-                generator=generator)
+def randn_like(input, *, dtype=None, device=None, requires_grad=False, generator=None,
+               memory_format=None):
+    """Standard normal values shaped (and, for dense inputs, strided) like `input`."""
+    from .ops import random_ops
+    arr = _like_array(input, (dtype or input.dtype).np)
+    return _sampled(arr, lambda t: random_ops.normal_(t, generator=generator),
+                    requires_grad, device)
 
 
-def randn_like(input, *, dtype=None, device=None, requires_grad=False, generator=None):
-    return randn(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad,
-                 generator=generator)
-
-
-def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_grad=False):
+def randint_like(input, low=0, high=None, *, generator=None, dtype=None, device=None,
+                 requires_grad=False, memory_format=None):
+    """Integers in [low, high) shaped like `input` (`randint_like(input, high)` from 0)."""
+    from .ops import random_ops
     if high is None:
         low, high = 0, low
-    return randint(low, high, input.shape, dtype=dtype or input.dtype)
+    arr = _like_array(input, (dtype or input.dtype).np)
+    return _sampled(arr, lambda t: random_ops.random_(t, int(low), int(high),
+                                                      generator=generator),
+                    requires_grad, device)
