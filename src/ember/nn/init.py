@@ -31,21 +31,33 @@ def _draw_uniform_(tensor: Tensor, a: float, b: float, generator=None) -> Tensor
         return tensor.uniform_(a, b, generator=generator)
     # Until Tensor.uniform_ exists: the generator's uniforms scaled as torch scales them.
     # torch keeps the bounds in the tensor's dtype and computes x * (to - from) + from
-    # in double.
+    # in double: exactly for float32 draws, as one fused multiply-add for float64 ones.
+    from ..creation import _fma
     gen = generator if generator is not None else _random.default_generator
     dt = tensor._data.dtype
     u = gen.uniform(tensor.numel(), np.float64 if dt == np.float64 else np.float32)
     lo, hi = dt.type(a), dt.type(b)
-    values = (u.astype(np.float64) * np.float64(dt.type(hi - lo)) + np.float64(lo)).astype(dt)
+    span = np.float64(dt.type(hi - lo))
+    if dt == np.float64:
+        values = _fma(u, span, lo)
+    else:
+        values = (u.astype(np.float64) * span + np.float64(lo)).astype(dt)
     return _write(tensor, values)
 
 
 def _draw_normal_(tensor: Tensor, mean: float, std: float, generator=None) -> Tensor:
     if hasattr(Tensor, "normal_"):
         return tensor.normal_(mean, std, generator=generator)
+    # torch: 16 or more values are filled in the tensor's dtype (one fused z * std + mean);
+    # fewer are drawn one by one in double and cast.
+    from ..creation import _fma
     gen = generator if generator is not None else _random.default_generator
-    z = gen.normal(tensor.numel(), tensor._data.dtype)
-    values = (z.astype(np.float64) * std + mean).astype(tensor._data.dtype)
+    dt, n = tensor._data.dtype, tensor.numel()
+    if n >= 16:
+        z = gen.normal(n, dt)
+        values = _fma(z, dt.type(std), dt.type(mean), dt.type)
+    else:
+        values = (gen.normal(n, np.float64) * std + mean).astype(dt)
     return _write(tensor, values)
 
 
