@@ -9,9 +9,8 @@ import pytest
 import torch
 
 sys.path.insert(0, os.path.dirname(__file__))
-from differential import assert_same_tensor, check_error  # noqa: E402
-
 import ember  # noqa: E402
+from differential import assert_same_tensor, check_error  # noqa: E402
 
 
 def same(fn, exact: bool = True):

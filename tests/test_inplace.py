@@ -13,9 +13,8 @@ import pytest
 import torch
 
 sys.path.insert(0, os.path.dirname(__file__))
-from differential import check, check_error, gradcheck, non_contiguous, randn  # noqa: E402
-
 import ember  # noqa: E402
+from differential import check, check_error, gradcheck, non_contiguous, randn  # noqa: E402
 
 FLOATS = [np.float32, np.float64]
 

@@ -14,9 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 sys.path.insert(0, os.path.dirname(__file__))
-from differential import check, check_error, gradcheck, non_contiguous, randn  # noqa: E402
-
 import ember  # noqa: E402
+from differential import check, check_error, gradcheck, non_contiguous, randn  # noqa: E402
 
 FLOATS = [np.float32, np.float64]
 

@@ -12,6 +12,7 @@ import pytest
 import torch
 
 sys.path.insert(0, os.path.dirname(__file__))
+import ember  # noqa: E402
 from differential import (  # noqa: E402
     check,
     check_error,
@@ -20,8 +21,6 @@ from differential import (  # noqa: E402
     non_contiguous,
     randn,
 )
-
-import ember  # noqa: E402
 
 FLOATS = [np.float32, np.float64]
 

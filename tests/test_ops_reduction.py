@@ -16,9 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 sys.path.insert(0, os.path.dirname(__file__))
-from differential import check, check_error, gradcheck, gradgradcheck, randn  # noqa: E402
-
 import ember  # noqa: E402
+from differential import check, check_error, gradcheck, gradgradcheck, randn  # noqa: E402
 
 FLOATS = [np.float32, np.float64]
 

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 sys.path.insert(0, os.path.dirname(__file__))
+import ember  # noqa: E402
 from differential import (  # noqa: E402
     check,
     check_error,
@@ -23,8 +24,6 @@ from differential import (  # noqa: E402
     non_contiguous,
     randn,
 )
-
-import ember  # noqa: E402
 
 FLOATS = [np.float32, np.float64]
 
