@@ -17,9 +17,8 @@ from ..autograd import grad_mode
 from ..tensor import Tensor
 from .primitive import Primitive
 
+# ember.embedding takes torch's (weight, indices) order: see native_forms.py
 __all__ = [
-    'embedding',
-    'embedding_bag',
     'embedding_renorm_',
 ]
 

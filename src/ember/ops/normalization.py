@@ -15,12 +15,8 @@ import numpy as np
 from ..tensor import Size, Tensor
 from .primitive import Primitive
 
-__all__ = [
-    'batch_norm',
-    'group_norm',
-    'instance_norm',
-    'layer_norm',
-]
+# ember.batch_norm etc. take torch's torch-namespace argument order: see native_forms.py
+__all__ = []
 
 # the ones torch also puts in torch.nn.functional
 FUNCTIONAL = (
@@ -332,14 +328,44 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
 # composites
 
 
+class VectorNorm(Primitive):
+    """||x||_p along `dim` (kept). grad_x = grad * x |x|^(p-2) / norm^(p-1), taken as 0
+    where the norm is 0, as torch's linalg_vector_norm backward does."""
+
+    grad_fn_name = "LinalgVectorNormBackward0"
+    save_inputs = (0,)
+    save_output = True
+
+    def forward(self, x, p, dim):
+        self.p, self.dim = p, dim
+        a = np.abs(x)
+        if p == 2:
+            return np.sqrt(np.sum(a * a, axis=dim, keepdims=True))
+        if p == 1:
+            return np.sum(a, axis=dim, keepdims=True)
+        if p == float("inf"):
+            return np.max(a, axis=dim, keepdims=True)
+        return np.sum(a ** p, axis=dim, keepdims=True) ** (1.0 / p)
+
+    def backward(self, grad):
+        from .elementwise import where
+        x, norm = self.saved_tensors
+        safe = where(norm == 0, 1.0, norm)  # x is all zeros there: the gradient is 0
+        p = self.p
+        if p == 2:
+            return grad * x / safe
+        if p == 1:
+            return grad * x.sign()
+        if p == float("inf"):
+            hits = (x.abs() == norm).to(x.dtype)
+            return grad * x.sign() * hits / hits.sum(self.dim, keepdim=True)
+        return grad * x * x.abs() ** (p - 2) / safe ** (p - 1)
+
+
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     """x / max(||x||_p along dim, eps)."""
-    if p == 2:
-        norm = (input * input).sum(dim, keepdim=True).sqrt()
-    elif p == 1:
-        norm = input.abs().sum(dim, keepdim=True)
-    else:
-        norm = (input.abs() ** p).sum(dim, keepdim=True) ** (1.0 / p)
+    from ..tensor import _wrap_dim
+    norm = VectorNorm.apply(input, p=float(p), dim=_wrap_dim(dim, input.ndim))
     result = input / norm.clamp_min(eps).expand_as(input)
     if out is not None:
         from .inplace import copy_
