@@ -86,7 +86,7 @@ class Generator:
     def manual_seed(self, seed) -> Generator:
         seed = int(seed)
         if seed < -(2 ** 63) or seed >= 2 ** 64:
-            raise RuntimeError(f"Overflow when unpacking long long: {seed}")
+            raise ValueError("Overflow when unpacking long long")
         seed &= (1 << 64) - 1  # torch stores the seed as uint64
         self._initial_seed = seed
         self._bitgen = np.random.MT19937(0)
@@ -134,16 +134,13 @@ class Generator:
 
     def set_state(self, new_state) -> Generator:
         from .tensor import Tensor
-        if not isinstance(new_state, Tensor):
-            raise TypeError(f"expected a torch.ByteTensor, but got {type(new_state).__name__}")
+        if not isinstance(new_state, Tensor) or new_state._data.dtype != np.uint8:
+            raise TypeError("RNG state must be a torch.ByteTensor")
         blob = np.ascontiguousarray(new_state._data)
-        if blob.dtype != np.uint8:
-            raise RuntimeError(f"expected a torch.ByteTensor, but got {new_state.type()}")
         if blob.size != _STATE_BYTES:
             raise RuntimeError(
-                f"Expected either a CPUGeneratorImplStateLegacy of size 5048 or a "
-                f"CPUGeneratorImplState of size {_STATE_BYTES} but found the input RNG "
-                f"state size to be {blob.size}")
+                f"Expected a CPUGeneratorImplState of size {_STATE_BYTES} but found the "
+                f"input RNG state size to be {blob.size}")
         blob = blob.reshape(-1)
         left = int(blob[8:12].view(np.int32)[0])
         nxt = int(blob[16:24].view(np.uint64)[0])
@@ -252,11 +249,15 @@ class Generator:
                 np.int64) + np.arange(n - 1, dtype=np.int64)
             _swap_chain(perm, targets.tolist())
             return perm
-        # inside-out Fisher-Yates on random64: for i in 1..n-1, j = r % (i + 1)
-        # (never reached by tests at a practical size: n >= 214748365)
-        r = self.random64(n - 1) % np.arange(2, n + 1, dtype=np.uint64)
-        for i, j in enumerate(r.tolist(), 1):
-            perm[i], perm[j] = perm[j], perm[i]
+        # n >= 2^32 / 20: torch's inside-out Fisher-Yates on random64, for i in 0..n-1:
+        # z = r % (i + 1); perm[i] = perm[z]; perm[z] = i (too large to test against
+        # torch here: n >= 214748364)
+        z = (self.random64(n) % np.arange(1, n + 1, dtype=np.uint64)).tolist()
+        p = [0] * n
+        for i, j in enumerate(z):
+            p[i] = p[j]
+            p[j] = i
+        perm[:] = p
         return perm
 
 
