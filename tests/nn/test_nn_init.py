@@ -15,11 +15,6 @@ from differential import check_error
 
 init = ember.nn.init
 
-# normal_ parity with torch's vectorised float32 fill can differ in the last bit until
-# Tensor.normal_ reproduces torch's kernel (the RNG work of issue 7).
-normal_parity = pytest.mark.xfail(reason="Tensor.normal_ not yet bit-exact with torch",
-                                  strict=False)
-
 
 def pair(shape, dtype="float32"):
     return (ember.empty(*shape, dtype=getattr(ember, dtype)),
@@ -204,7 +199,6 @@ def test_normal_family_draws_torchs_numbers_for_small_tensors(shape, dtype):
         np.testing.assert_array_equal(e, t)
 
 
-@normal_parity
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_normal_family_draws_torchs_numbers_for_large_tensors(dtype):
     for fill in (lambda i, x: i.normal_(x, 0.5, 2.0), lambda i, x: i.kaiming_normal_(x)):
@@ -212,7 +206,6 @@ def test_normal_family_draws_torchs_numbers_for_large_tensors(dtype):
         np.testing.assert_array_equal(e, t)
 
 
-@normal_parity
 @pytest.mark.parametrize("args", [(0.0, 1.0, -2.0, 2.0), (0.0, 1.0, 1.0, 3.0)],
                          ids=["redraw", "rejection"])
 def test_trunc_normal_draws_torchs_numbers(args):
@@ -220,7 +213,6 @@ def test_trunc_normal_draws_torchs_numbers(args):
     np.testing.assert_array_equal(e, t)
 
 
-@normal_parity
 def test_orthogonal_and_sparse_draw_torchs_numbers():
     e, t = seeded(lambda i, x: i.orthogonal_(x, gain=2.0), (5, 8))
     np.testing.assert_allclose(e, t, rtol=1e-5, atol=1e-6)

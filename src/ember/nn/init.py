@@ -12,7 +12,6 @@ import warnings
 
 import numpy as np
 
-from .. import random as _random
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 
@@ -27,38 +26,11 @@ __all__ = [
 
 # ---- the two random draws everything else uses ---------------------------------------------
 def _draw_uniform_(tensor: Tensor, a: float, b: float, generator=None) -> Tensor:
-    if hasattr(Tensor, "uniform_"):
-        return tensor.uniform_(a, b, generator=generator)
-    # Until Tensor.uniform_ exists: the generator's uniforms scaled as torch scales them.
-    # torch keeps the bounds in the tensor's dtype and computes x * (to - from) + from
-    # in double: exactly for float32 draws, as one fused multiply-add for float64 ones.
-    from ..creation import _fma
-    gen = generator if generator is not None else _random.default_generator
-    dt = tensor._data.dtype
-    u = gen.uniform(tensor.numel(), np.float64 if dt == np.float64 else np.float32)
-    lo, hi = dt.type(a), dt.type(b)
-    span = np.float64(dt.type(hi - lo))
-    if dt == np.float64:
-        values = _fma(u, span, lo)
-    else:
-        values = (u.astype(np.float64) * span + np.float64(lo)).astype(dt)
-    return _write(tensor, values)
+    return tensor.uniform_(a, b, generator=generator)
 
 
 def _draw_normal_(tensor: Tensor, mean: float, std: float, generator=None) -> Tensor:
-    if hasattr(Tensor, "normal_"):
-        return tensor.normal_(mean, std, generator=generator)
-    # torch: 16 or more values are filled in the tensor's dtype (one fused z * std + mean);
-    # fewer are drawn one by one in double and cast.
-    from ..creation import _fma
-    gen = generator if generator is not None else _random.default_generator
-    dt, n = tensor._data.dtype, tensor.numel()
-    if n >= 16:
-        z = gen.normal(n, dt)
-        values = _fma(z, dt.type(std), dt.type(mean), dt.type)
-    else:
-        values = (gen.normal(n, np.float64) * std + mean).astype(dt)
-    return _write(tensor, values)
+    return tensor.normal_(mean, std, generator=generator)
 
 
 def _write(tensor: Tensor, values: np.ndarray) -> Tensor:

@@ -1,3 +1,23 @@
-"""ember.nn.utils: helpers around modules (torch.nn.utils): rnn (packed sequences)."""
+"""ember.nn.utils: helpers around modules (torch.nn.utils): gradient clipping, parameters
+as one vector, and rnn (packed sequences)."""
 
-from . import rnn
+import importlib.util as _importlib_util
+
+from .clip_grad import (
+    clip_grad_norm,
+    clip_grad_norm_,
+    clip_grad_value_,
+    clip_grads_with_norm_,
+    get_total_norm,
+)
+from .convert_parameters import parameters_to_vector, vector_to_parameters
+
+__all__ = [
+    "clip_grad_norm", "clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_",
+    "get_total_norm", "parameters_to_vector", "vector_to_parameters",
+]
+
+# nn.utils.rnn (pack_padded_sequence, ...) is its own file, loaded when present.
+if _importlib_util.find_spec(f"{__name__}.rnn") is not None:
+    from . import rnn  # noqa: F401
+    __all__.append("rnn")

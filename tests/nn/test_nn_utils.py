@@ -1,0 +1,169 @@
+"""nn.utils vs torch.nn.utils: gradient clipping by total norm and by value, and
+flattening parameters to one vector and back."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+from differential import check, check_error, randn
+
+SHAPES = [(3, 4), (5,), (2, 2, 2)]
+
+
+def params_with_grads(lib, dtype="float32", scale=1.0, shapes=SHAPES, seed=0):
+    """Parameters with fixed gradients, the same in both libraries."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for shape in shapes:
+        p = lib.nn.Parameter(lib.zeros(*shape, dtype=getattr(lib, dtype)))
+        g = (rng.standard_normal(shape) * scale).astype(dtype)
+        p.grad = lib.tensor(g)
+        out.append(p)
+    return out
+
+
+def grads(params):
+    return [None if p.grad is None else p.grad.numpy().copy() for p in params]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("norm_type", [2.0, 1, 3.5, float("inf"), 0, "inf"])
+@pytest.mark.parametrize("max_norm", [0.5, 100.0])
+def test_clip_grad_norm_matches_torch(norm_type, max_norm, dtype):
+    e, t = params_with_grads(ember, dtype), params_with_grads(torch, dtype)
+    e_norm = ember.nn.utils.clip_grad_norm_(e, max_norm, norm_type=norm_type)
+    t_norm = torch.nn.utils.clip_grad_norm_(t, max_norm, norm_type=norm_type)
+    assert e_norm.shape == t_norm.shape == ()
+    assert str(e_norm.dtype).split(".")[1] == str(t_norm.dtype).split(".")[1]
+    rtol = 1e-5 if dtype == "float32" else 1e-12
+    np.testing.assert_allclose(e_norm.numpy(), t_norm.numpy(), rtol=rtol)
+    for a, b in zip(grads(e), grads(t)):
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=1e-7)
+
+
+def test_clip_grad_norm_accepts_a_single_tensor_a_generator_and_skips_missing_grads():
+    for lib in (ember, torch):
+        p = params_with_grads(lib)
+        p[1].grad = None
+        lib.nn.utils.clip_grad_norm_(iter(p), 1.0)  # an iterator is consumed once
+        assert p[1].grad is None
+    e, t = params_with_grads(ember)[0], params_with_grads(torch)[0]
+    np.testing.assert_allclose(ember.nn.utils.clip_grad_norm_(e, 0.1).numpy(),
+                               torch.nn.utils.clip_grad_norm_(t, 0.1).numpy(), rtol=1e-6)
+    np.testing.assert_allclose(e.grad.numpy(), t.grad.numpy(), rtol=1e-6)
+
+
+def test_clip_grad_norm_without_grads_returns_zero_and_warns_on_empty_generator():
+    for lib in (ember, torch):
+        with pytest.warns(UserWarning, match="`parameters` is an empty generator"):
+            norm = lib.nn.utils.clip_grad_norm_((p for p in []), 1.0)
+        assert norm.item() == 0.0
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert lib.nn.utils.clip_grad_norm_([lib.nn.Parameter(lib.ones(2))], 1.0) == 0
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_clip_grad_norm_nonfinite(bad):
+    def fn(lib):
+        p = params_with_grads(lib)
+        p[0].grad[0, 0] = bad
+        return lib.nn.utils.clip_grad_norm_(p, 1.0, error_if_nonfinite=True)
+
+    check_error(fn)
+    e, t = params_with_grads(ember), params_with_grads(torch)
+    for ps in (e, t):
+        ps[0].grad[0, 0] = bad
+    e_norm = ember.nn.utils.clip_grad_norm_(e, 1.0)
+    t_norm = torch.nn.utils.clip_grad_norm_(t, 1.0)
+    np.testing.assert_array_equal(e_norm.numpy(), t_norm.numpy())
+    for a, b in zip(grads(e), grads(t)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_get_total_norm_and_clip_grads_with_norm_match_torch():
+    e, t = params_with_grads(ember), params_with_grads(torch)
+    e_total = ember.nn.utils.get_total_norm([p.grad for p in e], 2.0)
+    t_total = torch.nn.utils.get_total_norm([p.grad for p in t], 2.0)
+    np.testing.assert_allclose(e_total.numpy(), t_total.numpy(), rtol=1e-6)
+    ember.nn.utils.clip_grads_with_norm_(e, 1.0, e_total)
+    torch.nn.utils.clip_grads_with_norm_(t, 1.0, t_total)
+    for a, b in zip(grads(e), grads(t)):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+def test_clip_grad_norm_records_no_history():
+    p = ember.nn.Parameter(ember.ones(3))
+    p.grad = ember.full((3,), 2.0)
+    norm = ember.nn.utils.clip_grad_norm_([p], 1.0)
+    assert norm.grad_fn is None and p.grad.grad_fn is None
+    assert abs(float((p.grad * p.grad).sum().sqrt()) - 1.0) < 1e-5
+
+
+def test_deprecated_clip_grad_norm_warns():
+    with pytest.warns(FutureWarning, match="clip_grad_norm` is now deprecated"):
+        ember.nn.utils.clip_grad_norm(params_with_grads(ember), 1.0)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("clip_value", [0.3, 5, 0])
+def test_clip_grad_value_matches_torch(clip_value, dtype):
+    e, t = params_with_grads(ember, dtype), params_with_grads(torch, dtype)
+    e[2].grad = t[2].grad = None
+    assert ember.nn.utils.clip_grad_value_(e, clip_value) is None
+    torch.nn.utils.clip_grad_value_(t, clip_value)
+    for a, b in zip(grads(e), grads(t)):
+        if b is None:
+            assert a is None
+        else:
+            np.testing.assert_array_equal(a, b)
+    single_e, single_t = params_with_grads(ember)[0], params_with_grads(torch)[0]
+    ember.nn.utils.clip_grad_value_(single_e, clip_value)
+    torch.nn.utils.clip_grad_value_(single_t, clip_value)
+    np.testing.assert_array_equal(single_e.grad.numpy(), single_t.grad.numpy())
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_parameters_to_vector_is_a_differentiable_concatenation(dtype):
+    check(lambda lib, a, b, c: lib.nn.utils.parameters_to_vector([a, b, c]),
+          randn(3, 4, dtype=dtype), randn(5, dtype=dtype), randn(2, 1, 3, dtype=dtype))
+
+
+def test_vector_to_parameters_replaces_parameter_data():
+    vec = randn(12 + 5)
+    results = []
+    for lib in (ember, torch):
+        m = lib.nn.Linear(4, 3) if lib is torch else ember.nn.Linear(4, 3)
+        extra = lib.nn.Parameter(lib.zeros(2))
+        params = list(m.parameters())
+        lib.nn.utils.vector_to_parameters(lib.tensor(vec[:15]), params)
+        w = m.weight
+        results.append((w.detach().numpy().copy(), m.bias.detach().numpy().copy(),
+                        isinstance(w, lib.nn.Parameter), w.requires_grad))
+        del extra
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_vector_round_trip_through_a_module():
+    m = ember.nn.Sequential(ember.nn.Linear(3, 4), ember.nn.Linear(4, 2))
+    vec = ember.nn.utils.parameters_to_vector(m.parameters())
+    assert vec.shape == (3 * 4 + 4 + 4 * 2 + 2,)
+    ember.nn.utils.vector_to_parameters(vec.detach() * 2, m.parameters())
+    np.testing.assert_allclose(ember.nn.utils.parameters_to_vector(m.parameters())
+                               .detach().numpy(), vec.detach().numpy() * 2)
+
+
+def test_vector_to_parameters_requires_a_tensor():
+    check_error(lambda lib: lib.nn.utils.vector_to_parameters([1.0], [lib.zeros(1)]))
+
+
+def test_utils_exports_rnn_only_when_its_file_exists():
+    import importlib.util
+    has_rnn = importlib.util.find_spec("ember.nn.utils.rnn") is not None
+    assert hasattr(ember.nn.utils, "rnn") == has_rnn
