@@ -21,7 +21,8 @@ import numpy as np
 
 from ... import random as _random
 
-MP_STATUS_CHECK_INTERVAL = 5.0  # seconds between checks that the parent is alive
+MP_STATUS_CHECK_INTERVAL = 5.0  # seconds the main process waits for a worker to stop
+_WORKER_POLL_INTERVAL = 0.5     # seconds between a worker's checks of its parent
 
 _worker_info = None
 
@@ -69,7 +70,12 @@ class ExceptionWrapper:
             exception = self.exc_type(msg)
         except Exception:
             raise RuntimeError(msg) from None
-        raise exception
+        try:
+            raise exception
+        finally:
+            # no exception <-> frame cycle: the iterator that raised it is then freed
+            # (and its workers stopped) as soon as the caller drops the exception
+            del exception
 
 
 @dataclass(frozen=True)
@@ -144,9 +150,9 @@ def _worker_loop(fetcher_factory, dataset, index_queue, data_queue, done_event, 
         parent = os.getppid()
         while True:
             try:
-                r = index_queue.get(timeout=MP_STATUS_CHECK_INTERVAL)
+                r = index_queue.get(timeout=_WORKER_POLL_INTERVAL)
             except queue.Empty:
-                if os.getppid() != parent:  # the main process died: stop
+                if os.getppid() != parent or done_event.is_set():  # main process gone/done
                     break
                 continue
             if isinstance(r, _ResumeIteration):

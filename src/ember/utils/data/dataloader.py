@@ -16,9 +16,11 @@ import functools
 import itertools
 import math
 import multiprocessing
+import os
 import queue
 import warnings
 
+from ... import backend
 from . import _worker
 from ._collate import default_collate, default_convert
 from ._worker import ExceptionWrapper
@@ -204,6 +206,28 @@ class DataLoader:
         self._IterableDataset_len_called = None
         self._iterator = None
         self._initialized = True
+        self.check_worker_number_rationality()
+
+    def check_worker_number_rationality(self):
+        """Warn (like torch) when asked for more workers than this process has CPUs."""
+        if not self.num_workers:
+            return
+        cpuset_checked = hasattr(os, "sched_getaffinity")
+        suggest = len(os.sched_getaffinity(0)) if cpuset_checked else os.cpu_count()
+        if suggest is None or self.num_workers > suggest:
+            if suggest is not None:
+                cpuset = "" if cpuset_checked else " (`cpuset` is not taken into account)"
+                suggested = (f"Our suggested max number of worker in current system is "
+                             f"{suggest}{cpuset}, which is smaller than what this DataLoader is "
+                             "going to create.")
+            else:
+                suggested = ("DataLoader is not able to compute a suggested max number of "
+                             "worker in current system.")
+            warnings.warn(
+                f"This DataLoader will create {self.num_workers} worker processes in total. "
+                f"{suggested} Please be aware that excessive worker creation might get "
+                "DataLoader running slow or even freeze, lower the worker number to avoid "
+                "potential slowness/freeze if necessary.", stacklevel=3)
 
     @property
     def multiprocessing_context(self):
@@ -241,6 +265,7 @@ class DataLoader:
     def _get_iterator(self):
         if self.num_workers == 0:
             return _SingleProcessDataLoaderIter(self)
+        self.check_worker_number_rationality()
         return _MultiProcessingDataLoaderIter(self)
 
     def __iter__(self):
@@ -281,6 +306,9 @@ class _BaseDataLoaderIter:
         self._num_workers = loader.num_workers
         self._timeout = loader.timeout
         self._collate_fn = loader.collate_fn
+        if loader.pin_memory and backend.cupy_or_none() is None:
+            warnings.warn("'pin_memory' argument is set as true but no accelerator is found, "
+                          "then device pinned memory won't be used.", stacklevel=3)
         # Same order of draws as torch: the sampler iterator is lazy, so the base seed
         # comes first and a shuffling sampler draws its own seed at the first batch.
         self._sampler_iter = iter(self._index_sampler)
