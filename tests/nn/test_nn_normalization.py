@@ -202,6 +202,6 @@ def test_torch_namespace_forms_take_torch_argument_order():
     check(lambda t, x, w, b: t.batch_norm(x, w, b, None, None, True, 0.1, 1e-5, False),
           x, w, b)
     check(lambda t, x, w, b: t.instance_norm(x, w, b, None, None, True, 0.1, 1e-5, False),
-          randn(4, 3, 2), w, b)
+          randn(4, 3, 5), w, b)
     check(lambda t, x, w, b: t.layer_norm(x, [3], w, b), x, w, b)
     check(lambda t, x, w, b: t.group_norm(x, 1, w, b), x, w, b)
