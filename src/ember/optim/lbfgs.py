@@ -280,6 +280,7 @@ class LBFGS(Optimizer):
                 num_old = len(old_dirs)
                 if al is None:
                     al = [None] * history_size
+                    state["al"] = None  # (torch's key order: 'al' is created here)
                 # two-loop recursion: q = -H @ grad
                 q = -flat_grad
                 for i in range(num_old - 1, -1, -1):
