@@ -22,6 +22,7 @@ import math
 
 import numpy as np
 
+from ..autograd import grad_mode
 from ..tensor import Tensor
 from .primitive import Primitive
 
@@ -57,27 +58,26 @@ def _window(offset: int, dilation: int, stride: int, count: int) -> slice:
 
 
 def im2col(xp, kernel, stride, dilation, out_size):
-    """Padded input (N, C, *L) -> columns (C, *kernel, N, *out), one slice copy per tap."""
+    """Padded input (N, C, *L) -> columns (N, C, *kernel, *out), one slice copy per tap."""
     n, c = xp.shape[:2]
-    cols = np.empty((c, *kernel, n, *out_size), xp.dtype)
-    xt = np.swapaxes(xp, 0, 1)  # (C, N, *L), a view: each tap copies from it
+    cols = np.empty((n, c, *kernel, *out_size), xp.dtype)
     lead = (slice(None), slice(None))
     for offs in itertools.product(*(range(k) for k in kernel)):
         win = tuple(_window(o, d, s, m) for o, d, s, m in zip(offs, dilation, stride, out_size))
-        cols[(slice(None),) + offs] = xt[lead + win]
+        cols[lead + offs] = xp[lead + win]
     return cols
 
 
 def col2im(cols, padded_size, kernel, stride, dilation, out_size):
-    """The adjoint of im2col: columns (C, *kernel, N, *out) -> (N, C, *padded_size),
+    """The adjoint of im2col: columns (N, C, *kernel, *out) -> (N, C, *padded_size),
     summing overlapping taps with one slice-add per kernel offset."""
-    c, n = cols.shape[0], cols.shape[1 + len(kernel)]
-    acc = np.zeros((c, n, *padded_size), cols.dtype)
+    n, c = cols.shape[:2]
+    acc = np.zeros((n, c, *padded_size), cols.dtype)
     lead = (slice(None), slice(None))
     for offs in itertools.product(*(range(k) for k in kernel)):
         win = tuple(_window(o, d, s, m) for o, d, s, m in zip(offs, dilation, stride, out_size))
-        acc[lead + win] += cols[(slice(None),) + offs]
-    return np.ascontiguousarray(np.swapaxes(acc, 0, 1))
+        acc[lead + win] += cols[lead + offs]
+    return acc
 
 
 def _pad_spatial(x, padding):
@@ -91,32 +91,20 @@ def _out_size(size, kernel, stride, padding, dilation):
                  for n, k, s, p, d in zip(size, kernel, stride, padding, dilation))
 
 
-def _channels_first(a, rows):
-    """(N, C, *S) -> contiguous (C, N * prod(S)) viewed as (G, C/G, N*P) by the caller."""
-    return np.ascontiguousarray(np.swapaxes(a, 0, 1)).reshape(rows, -1)
+def conv_forward(x, w, stride, padding, dilation, groups, cols=None):
+    """x (N, C, *L), w (O, C/G, *K) -> (N, O, *out), without bias, and the columns.
 
-
-def _from_channels_first(out, channels, n, size):
-    """(C, N*P) product -> contiguous (N, C, *size)."""
-    return np.ascontiguousarray(np.swapaxes(out.reshape(channels, n, *size), 0, 1))
-
-
-def _gemm(a, b):
-    """(G, m, k) @ (G, k, n): a single 2-D product when there is one group."""
-    if a.shape[0] == 1:
-        return (a[0] @ b[0])[None]
-    return np.matmul(a, b)
-
-
-def conv_forward(x, w, stride, padding, dilation, groups):
-    """x (N, C, *L), w (O, C/G, *K) -> (N, O, *out), without bias."""
-    n, c = x.shape[:2]
+    One batched product (G, O/G, C/G*K) @ (N, G, C/G*K, P): every sample's output
+    lands in place, (N, O, P), with no transposes.
+    """
+    n = x.shape[0]
     o, kernel = w.shape[0], w.shape[2:]
     out_size = _out_size(x.shape[2:], kernel, stride, padding, dilation)
-    cols = im2col(_pad_spatial(x, padding), kernel, stride, dilation, out_size)
-    cols = cols.reshape(groups, -1, n * math.prod(out_size))
-    out = _gemm(w.reshape(groups, o // groups, -1), cols)
-    return _from_channels_first(out, o, n, out_size)
+    if cols is None:
+        cols = im2col(_pad_spatial(x, padding), kernel, stride, dilation, out_size)
+    p = math.prod(out_size)
+    out = np.matmul(w.reshape(groups, o // groups, -1), cols.reshape(n, groups, -1, p))
+    return out.reshape(n, o, *out_size), cols
 
 
 def conv_transpose_forward(x, w, stride, padding, dilation, groups, output_padding):
@@ -127,22 +115,26 @@ def conv_transpose_forward(x, w, stride, padding, dilation, groups, output_paddi
     full = tuple((m - 1) * s + d * (k - 1) + 1 + op for m, s, d, k, op
                  in zip(in_size, stride, dilation, kernel, output_padding))
     wt = w.reshape(groups, cin // groups, -1).transpose(0, 2, 1)  # (G, Cout/G*K, Cin/G)
-    xs = _channels_first(x, cin).reshape(groups, cin // groups, -1)
-    cols = _gemm(wt, xs).reshape(cout_g * groups, *kernel, n, *in_size)
+    xs = x.reshape(n, groups, cin // groups, -1)
+    cols = np.matmul(wt, xs).reshape(n, cout_g * groups, *kernel, *in_size)
     out = col2im(cols, full, kernel, stride, dilation, in_size)
     crop = tuple(slice(p, f - p) for p, f in zip(padding, full))
-    out = out[(slice(None), slice(None)) + crop]
-    return np.ascontiguousarray(out)
+    return np.ascontiguousarray(out[(slice(None), slice(None)) + crop])
 
 
-def conv_weight_grad(x, gout, kernel, stride, padding, dilation, groups):
-    """dW (O, C/G, *K) of conv(x, W) for the upstream gradient gout (N, O, *out)."""
+def conv_weight_grad(x, gout, kernel, stride, padding, dilation, groups, cols=None):
+    """dW (O, C/G, *K) of conv(x, W) for the upstream gradient gout (N, O, *out):
+    per sample (G, O/G, P) @ (G, P, C/G*K), summed over the batch."""
     n, c = x.shape[:2]
     o, out_size = gout.shape[1], gout.shape[2:]
-    cols = im2col(_pad_spatial(x, padding), kernel, stride, dilation, out_size)
-    cols = cols.reshape(groups, -1, n * math.prod(out_size))
-    g = _channels_first(gout, o).reshape(groups, o // groups, -1)
-    dw = _gemm(g, cols.transpose(0, 2, 1))
+    if cols is None:
+        cols = im2col(_pad_spatial(x, padding), kernel, stride, dilation, out_size)
+    p = math.prod(out_size)
+    cols = cols.reshape(n, groups, -1, p)
+    g = gout.reshape(n, groups, o // groups, p)
+    # batched per-sample products then a sum: measured 2x faster than one big product,
+    # which needs transposed copies of both operands
+    dw = np.matmul(g, cols.transpose(0, 1, 3, 2)).sum(0)
     return dw.reshape(o, c // groups, *kernel)
 
 
@@ -162,10 +154,15 @@ class Convolution(Primitive):
     def forward(self, x, w, b, stride, padding, dilation, groups, transposed, output_padding):
         self.params = (stride, padding, dilation, groups)
         self.transposed, self.output_padding = transposed, output_padding
+        self.cols = None
         if transposed:
             out = conv_transpose_forward(x, w, stride, padding, dilation, groups, output_padding)
         else:
-            out = conv_forward(x, w, stride, padding, dilation, groups)
+            out, cols = conv_forward(x, w, stride, padding, dilation, groups)
+            # kept for the weight gradient (it needs the same columns), unless no
+            # gradient will be asked of this op at all
+            if grad_mode_enabled():
+                self.cols = cols
         if b is not None:
             out += b.reshape((1, -1) + (1,) * (out.ndim - 2))
         return out
@@ -179,13 +176,14 @@ class Convolution(Primitive):
                 grad_x = _convolution(grad, w, None, stride, padding, dilation, groups)
             if w._requires_grad:
                 grad_w = ConvolutionWeightGrad.apply(grad, x, kernel=tuple(w.shape[2:]),
-                                                     params=self.params)
+                                                     params=self.params, cols=None)
         else:
             if x._requires_grad:
                 grad_x = _input_grad(grad, w, tuple(x.shape[2:]), self.params)
             if w._requires_grad:
                 grad_w = ConvolutionWeightGrad.apply(x, grad, kernel=tuple(w.shape[2:]),
-                                                     params=self.params)
+                                                     params=self.params, cols=self.cols)
+        self.cols = None
         if self.next_functions[2][0] is not None:
             grad_b = grad.sum((0,) + tuple(range(2, grad.ndim)))
         return grad_x, grad_w, grad_b
@@ -201,9 +199,9 @@ class ConvolutionWeightGrad(Primitive):
     grad_fn_name = "ConvolutionBackwardBackward0"
     save_inputs = (0, 1)
 
-    def forward(self, x, gout, kernel, params):
+    def forward(self, x, gout, kernel, params, cols=None):
         self.params = params
-        return conv_weight_grad(x, gout, kernel, *params)
+        return conv_weight_grad(x, gout, kernel, *params, cols=cols)
 
     def backward(self, ggw):
         x, gout = self.saved_tensors
@@ -213,6 +211,10 @@ class ConvolutionWeightGrad(Primitive):
         ggout = (_convolution(x, ggw, None, stride, padding, dilation, groups)
                  if gout._requires_grad else None)
         return gx, ggout
+
+
+def grad_mode_enabled() -> bool:
+    return grad_mode._enabled
 
 
 def _convolution(x, w, b, stride, padding, dilation, groups, transposed=False,
@@ -416,9 +418,7 @@ class Im2Col(Primitive):
         n, c = x.shape[:2]
         out_size = _out_size(x.shape[2:], kernel, stride, padding, dilation)
         cols = im2col(_pad_spatial(x, padding), kernel, stride, dilation, out_size)
-        # (C, kH, kW, N, oH, oW) -> (N, C*kH*kW, oH*oW)
-        cols = cols.reshape(c * math.prod(kernel), n, -1)
-        return np.ascontiguousarray(np.swapaxes(cols, 0, 1))
+        return cols.reshape(n, c * math.prod(kernel), -1)
 
     def backward(self, grad):
         kernel, dilation, padding, stride = self.args
@@ -436,7 +436,7 @@ class Col2Im(Primitive):
         n = cols.shape[0]
         out_size = _out_size(output_size, kernel, stride, padding, dilation)
         c = cols.shape[1] // math.prod(kernel)
-        arranged = np.swapaxes(cols, 0, 1).reshape(c, *kernel, n, *out_size)
+        arranged = cols.reshape(n, c, *kernel, *out_size)
         padded = tuple(m + 2 * p for m, p in zip(output_size, padding))
         out = col2im(arranged, padded, kernel, stride, dilation, out_size)
         crop = tuple(slice(p, p + m) for p, m in zip(padding, output_size))

@@ -174,79 +174,103 @@ def _flat_positions(size, pos):
     return flat
 
 
-def max_pool_forward(x, kernel, stride, padding, dilation, out):
-    """(values, int64 flat indices into each input plane) of the k-dim max pooling."""
-    n = len(kernel)
-    lead, size = x.shape[:-n], x.shape[-n:]
-    if (kernel == stride and not any(padding) and all(d == 1 for d in dilation)
-            and x.dtype.kind == "f" and all(o * k <= m for o, k, m in zip(out, kernel, size))):
-        values, idx = _max_pool_blocks(x, kernel, out)
-        if values is not None:
-            return values, idx
-    fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+def _geometry(size, kernel, stride, padding, dilation, out):
+    """Per-dim padding (left, right) that makes every window of `out` fit."""
     need = [(o - 1) * s + d * (k - 1) + 1 for o, s, d, k in zip(out, stride, dilation, kernel)]
-    widths = [(0, 0)] * len(lead) + [(p, max(0, nd - m - p))
-                                     for p, nd, m in zip(padding, need, size)]
-    xp = np.pad(x, widths, constant_values=fill) if any(map(any, widths)) else x
-    best = arg = None
-    taps = list(itertools.product(*(range(k) for k in kernel)))
-    for t, offs in enumerate(taps):
-        win = xp[(Ellipsis,) + tuple(slice(o * d, o * d + s * (m - 1) + 1, s)
-                                     for o, d, s, m in zip(offs, dilation, stride, out))]
-        if best is None:
-            best = win.copy()
-            arg = np.zeros(best.shape, np.int32)
-            continue
-        upd = win > best
-        if x.dtype.kind == "f":
-            upd |= np.isnan(win)
-        np.copyto(best, win, where=upd)
-        arg[upd] = t
-    offsets = np.array(taps, np.int64)  # (T, n)
-    pos = []
-    for axis in range(n):
-        start = np.arange(out[axis]) * stride[axis] - padding[axis]
-        start = start.reshape((-1,) + (1,) * (n - axis - 1))
-        pos.append(start + offsets[arg, axis] * dilation[axis])
-    return best, _flat_positions(size, pos).astype(np.int64)
+    return [(p, max(0, nd - m - p)) for p, nd, m in zip(padding, need, size)]
 
 
-def _max_pool_blocks(x, kernel, out):
-    """stride == kernel, no padding: non-overlapping blocks by reshape + argmax."""
+def _tap_windows(kernel, stride, dilation, out):
+    """For each kernel tap (in row-major order), the strided slices it reads."""
+    for offs in itertools.product(*(range(k) for k in kernel)):
+        yield offs, (Ellipsis,) + tuple(slice(o * d, o * d + s * (m - 1) + 1, s)
+                                        for o, d, s, m in zip(offs, dilation, stride, out))
+
+
+def max_pool_forward(x, kernel, stride, padding, dilation, out):
+    """(values, tap of each maximum) of max pooling over the last len(kernel) dims.
+
+    The values are a chain of np.maximum over the strided window slices (one per kernel
+    tap); the winning tap is the first one equal to the maximum (scanning the taps
+    backwards), except that, as in torch's CPU kernel, the last NaN of a window wins.
+    """
     n = len(kernel)
     lead, size = x.shape[:-n], x.shape[-n:]
-    x = x[(Ellipsis,) + tuple(slice(0, o * k) for o, k in zip(out, kernel))]
-    shape = lead + tuple(v for o, k in zip(out, kernel) for v in (o, k))
-    nl = len(lead)
-    order = (tuple(range(nl)) + tuple(nl + 2 * i for i in range(n))
-             + tuple(nl + 2 * i + 1 for i in range(n)))
-    blocks = x.reshape(shape).transpose(order).reshape(lead + tuple(out) + (-1,))
-    arg = np.argmax(blocks, axis=-1)
-    values = np.take_along_axis(blocks, arg[..., None], -1)[..., 0]
-    if np.isnan(values).any():
-        return None, None  # torch keeps the last NaN of a window; the general path does too
-    within = np.unravel_index(arg, kernel)
-    pos = []
-    for axis in range(n):
-        start = (np.arange(out[axis]) * kernel[axis]).reshape((-1,) + (1,) * (n - axis - 1))
-        pos.append(start + within[axis])
-    return values, _flat_positions(size, pos).astype(np.int64)
+    fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+    widths = [(0, 0)] * len(lead) + _geometry(size, kernel, stride, padding, dilation, out)
+    xp = np.pad(x, widths, constant_values=fill) if any(map(any, widths)) else x
+    wins = [w for _, w in _tap_windows(kernel, stride, dilation, out)]
+    best = xp[wins[0]].copy()
+    for w in wins[1:]:
+        np.maximum(best, xp[w], out=best)
+    arg = np.zeros(best.shape, np.uint8 if len(wins) < 256 else np.int32)
+    for t in range(len(wins) - 1, 0, -1):
+        np.copyto(arg, t, where=xp[wins[t]] == best)
+    if x.dtype.kind == "f" and np.isnan(best).any():
+        for t, w in enumerate(wins):
+            np.copyto(arg, t, where=np.isnan(xp[w]))
+    return best, arg
+
+
+def max_pool_indices(arg, size, geometry):
+    """torch's `indices`: the flat position of each maximum within its input plane."""
+    kernel, stride, padding, dilation, out = geometry
+    n = len(kernel)
+    offsets = np.array([_flat_positions(size, [o * d for o, d in zip(offs, dilation)])
+                        for offs, _ in _tap_windows(kernel, stride, dilation, out)], np.int64)
+    starts = [(np.arange(out[a]) * stride[a] - padding[a]).reshape((-1,) + (1,) * (n - a - 1))
+              for a in range(n)]
+    idx = np.take(offsets, arg)
+    idx += _flat_positions(size, starts)
+    return idx
 
 
 class MaxPool(Primitive):
-    """Max over each window of the last len(kernel) dims; the second output is `indices`
-    (int64, flat within each input plane), as torch's max_pool*_with_indices."""
+    """Max over each window of the last len(kernel) dims; with `return_indices` the second
+    output is `indices` (int64, flat within each input plane), as torch's
+    max_pool*_with_indices."""
 
-    def forward(self, x, kernel, stride, padding, dilation, out, name):
-        self.grad_fn_name, self.kernel = name, kernel
-        values, idx = max_pool_forward(x, kernel, stride, padding, dilation, out)
-        self.idx, self.size = idx, x.shape
-        self.overlap = any(s < d * (k - 1) + 1 for s, d, k in zip(stride, dilation, kernel))
-        return values, idx
+    def forward(self, x, kernel, stride, padding, dilation, out, name, return_indices):
+        self.grad_fn_name = name
+        values, arg = max_pool_forward(x, kernel, stride, padding, dilation, out)
+        self.geometry = (kernel, stride, padding, dilation, out)
+        self.arg, self.size = arg, x.shape
+        if return_indices:
+            return values, max_pool_indices(arg, x.shape[-len(kernel):], self.geometry)
+        return values
 
     def backward(self, grad, _grad_indices=None):
-        return ScatterToIndices.apply(grad, idx=self.idx, size=self.size, overlap=self.overlap,
-                                      spatial=len(self.kernel))
+        return MaxPoolScatter.apply(grad, arg=self.arg, size=self.size, geometry=self.geometry)
+
+
+class MaxPoolScatter(Primitive):
+    """grad_input: each output's gradient goes to the input position of its maximum,
+    one strided slice write (or add, where windows overlap) per kernel tap."""
+
+    grad_fn_name = "MaxPoolBackwardBackward0"
+
+    def forward(self, g, arg, size, geometry):
+        self.arg, self.geometry = arg, geometry
+        kernel, stride, padding, dilation, out = geometry
+        n = len(kernel)
+        widths = _geometry(size[-n:], kernel, stride, padding, dilation, out)
+        padded = tuple(size[:-n]) + tuple(m + a + b for m, (a, b) in zip(size[-n:], widths))
+        gp = np.zeros(padded, g.dtype)
+        overlap = any(s < d * (k - 1) + 1 for s, d, k in zip(stride, dilation, kernel))
+        zero = np.zeros((), g.dtype)
+        for t, (_, win) in enumerate(_tap_windows(kernel, stride, dilation, out)):
+            part = np.where(arg == t, g, zero)
+            if overlap:
+                gp[win] += part
+            else:
+                gp[win] = part
+        crop = (Ellipsis,) + tuple(slice(a, a + m) for m, (a, _) in zip(size[-n:], widths))
+        return np.ascontiguousarray(gp[crop]) if any(map(any, widths)) else gp
+
+    def backward(self, gg):
+        kernel = self.geometry[0]
+        idx = max_pool_indices(self.arg, tuple(gg.shape[-len(kernel):]), self.geometry)
+        return GatherIndices.apply(gg, idx=idx, spatial=len(kernel))
 
 
 class ScatterToIndices(Primitive):
@@ -307,10 +331,9 @@ def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_i
         raise RuntimeError(f"non-empty {n + 1}D or {n + 2}D (batch mode) tensor expected for "
                            "input")
     out = _check_pool(input, kernel, stride, padding, dilation, ceil_mode, n)
-    values, indices = MaxPool.apply(input, kernel=kernel, stride=stride, padding=padding,
-                                    dilation=dilation, out=out,
-                                    name=f"MaxPool{n}DWithIndicesBackward0")
-    return (values, indices) if return_indices else values
+    return MaxPool.apply(input, kernel=kernel, stride=stride, padding=padding,
+                         dilation=dilation, out=out, name=f"MaxPool{n}DWithIndicesBackward0",
+                         return_indices=return_indices)
 
 
 def _check_pool(input, kernel, stride, padding, dilation, ceil_mode, n):
@@ -359,10 +382,11 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     out = _out_len(input.shape[-1], k[0], s[0], p[0], d[0], ceil_mode)
     if out <= 0:
         raise RuntimeError(f"max_pool1d() Invalid computed output size: {out}")
-    values, indices = _max_pool(input.unsqueeze(-2), (1, k[0]), (1, s[0]), (0, p[0]),
-                                (1, d[0]), ceil_mode, True, 2)
-    values = values.squeeze(-2)
-    return (values, indices.squeeze(-2)) if return_indices else values
+    result = _max_pool(input.unsqueeze(-2), (1, k[0]), (1, s[0]), (0, p[0]), (1, d[0]),
+                       ceil_mode, return_indices, 2)
+    if return_indices:
+        return result[0].squeeze(-2), result[1].squeeze(-2)
+    return result.squeeze(-2)
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
