@@ -172,6 +172,16 @@ def test_multinomial_matches_torch():
     assert_same_stream(program)
 
 
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_multinomial_on_random_and_transposed_probabilities_matches_torch(dtype):
+    def program(L):
+        p = L.rand(7, 50, dtype=dt(L, dtype)) ** 3
+        pt = L.rand(50, 7, dtype=dt(L, dtype)).t()  # empty_like(pt) keeps its strides
+        return (L.multinomial(p, 200, True), L.multinomial(p, 20), L.multinomial(pt, 5),
+                L.multinomial(pt, 1), L.multinomial(pt, 30, True))
+    assert_same_stream(program, seed=4)
+
+
 def test_interleaved_calls_share_one_stream_like_torch():
     def program(L):
         outs = [L.randn(3), L.rand(5), L.randn(20), L.randn(1), L.randint(0, 9, (4,)),

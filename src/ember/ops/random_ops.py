@@ -433,7 +433,8 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
         # torch: argmax / topk of p / q with q ~ Exp(1) (the Gumbel trick)
         if (probs.sum(axis=1) <= 0).any():
             raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-        q = Tensor._make(np.empty(arr.shape, arr.dtype))
+        from ..creation import _like_array
+        q = Tensor._make(_like_array(input, arr.dtype))  # empty_like: keeps dense strides
         exponential_(q, 1.0, generator=gen)
         ratio = (arr / q._data).reshape(-1, n_cat)
         if num_samples == 1:
