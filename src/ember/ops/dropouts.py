@@ -15,7 +15,6 @@ import warnings
 
 import numpy as np
 
-from .. import random as _random
 from ..tensor import Tensor
 
 __all__ = [
@@ -43,14 +42,10 @@ _SELU_ALPHA = 1.7580993408473766  # -scale * alpha of selu: the value dropped un
 
 
 def _noise(shape, like: Tensor, keep: float) -> Tensor:
-    """A tensor of `shape` (like's dtype) with ones with probability `keep`, else zeros."""
-    noise = Tensor._make(np.empty(shape, like._data.dtype))
-    if hasattr(noise, "bernoulli_"):
-        return noise.bernoulli_(keep)
-    # Until Tensor.bernoulli_ exists: 24-bit (53 for float64) uniforms below `keep`.
-    u = _random.default_generator.uniform(int(np.prod(shape)), np.float64)
-    noise._data[...] = (u < keep).reshape(shape)
-    return noise
+    """A tensor of `shape` (like's dtype) with ones with probability `keep`, else zeros,
+    drawn by bernoulli_ exactly as torch draws them."""
+    from .random_ops import bernoulli_
+    return bernoulli_(Tensor._make(np.empty(shape, like._data.dtype)), keep)
 
 
 def _dropout_impl(input, p, train, feature, alpha, inplace):
