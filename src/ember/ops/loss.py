@@ -28,15 +28,11 @@ from ..tensor import Tensor
 from . import elementwise as ew
 from .primitive import Primitive, wrap_array
 
-__all__ = [
-    'binary_cross_entropy_with_logits',
-    'cosine_embedding_loss',
-    'hinge_embedding_loss',
-    'kl_div',
-    'margin_ranking_loss',
-    'poisson_nll_loss',
-    'triplet_margin_loss',
-]
+# torch also has kl_div, binary_cross_entropy_with_logits, poisson_nll_loss, the
+# embedding/ranking losses and triplet_margin_loss as torch.<name>, but with other
+# signatures (an int `reduction`, which in torch 2.13 defaults to no reduction), while a
+# name here is one function for both namespaces: so they are nn.functional only.
+__all__ = []
 
 # torch.nn.functional names
 FUNCTIONAL = (
@@ -163,8 +159,8 @@ class _PointwiseLoss(Primitive):
 
     save_inputs = (0, 1)
 
-    def forward(self, x, t, reduction, **params):
-        x, t = _common(x, t, np.result_type(x, t))
+    def forward(self, x, t, reduction, dtype, **params):
+        x, t = _common(x, t, dtype)
         self.reduction, self.numel, self.params = reduction, x.size, params
         return _reduce_array(self.elementwise(x - t, **params), reduction)
 
@@ -217,8 +213,9 @@ def _pointwise_args(input, target):
     return shape
 
 
-def _weighted(loss: Tensor, weight, input, reduction: int):
-    """torch 2.13's optional elementwise `weight` of mse/l1/huber (composite in torch)."""
+def _weighted(loss: Tensor, weight, input, reduction: int, mean_of_weighted: bool = False):
+    """torch 2.13's optional elementwise `weight` of mse/l1/huber (composite in torch):
+    'mean' divides by the weights' sum, except huber's, which takes the plain mean."""
     if weight.shape != input.shape:
         raise ValueError("Weights and input must have the same size.")
     loss = loss * weight
@@ -227,7 +224,7 @@ def _weighted(loss: Tensor, weight, input, reduction: int):
     if reduction == SUM:
         return loss.sum()
     if reduction == MEAN:
-        return loss.sum() / weight.sum()
+        return loss.mean() if mean_of_weighted else loss.sum() / weight.sum()
     raise ValueError(f"Invalid reduction mode: {reduction}. Expected one of 'none', 'mean', "
                      "'sum'.")
 
@@ -238,7 +235,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     red = _reduction(size_average, reduce, reduction)
     if weight is not None:
         return _weighted((input - target) ** 2, weight, input, red)
-    return MseLoss.apply(input, target, reduction=red)
+    return MseLoss.apply(input, target, reduction=red, dtype=_result_np(input, target))
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
@@ -258,7 +255,8 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     if beta == 0.0:
         return _apply_reduction((input - target).abs(), red)
-    return SmoothL1Loss.apply(input, target, reduction=red, beta=beta)
+    return SmoothL1Loss.apply(input, target, reduction=red, beta=beta,
+                              dtype=_result_np(input, target))
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
@@ -268,9 +266,11 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     if weight is not None:
-        return _weighted(HuberLoss.apply(input, target, reduction=NONE, delta=delta), weight,
-                         input, red)
-    return HuberLoss.apply(input, target, reduction=red, delta=delta)
+        return _weighted(HuberLoss.apply(input, target, reduction=NONE, delta=delta,
+                                         dtype=_result_np(input, target)), weight,
+                         input, red, mean_of_weighted=True)
+    return HuberLoss.apply(input, target, reduction=red, delta=delta,
+                           dtype=_result_np(input, target))
 
 
 # ---------------------------------------------------------------------------------------
@@ -339,8 +339,8 @@ def _check_nll_shapes(input: Tensor, target: Tensor) -> None:
             raise RuntimeError("only batches of spatial targets supported (3D tensors) but got "
                                f"targets of dimension: {target.ndim}")
         if tshape != (shape[0],) + shape[2:]:
-            raise RuntimeError("input and target batch or spatial sizes don't match: target "
-                               f"{list(tshape)}, input {list(shape)}")
+            raise RuntimeError(f"size mismatch (got input: {list(shape)} , target: "
+                               f"{list(tshape)}")
     elif tshape[1:] != shape[2:]:
         raise RuntimeError(f"Expected target size {[shape[0], *shape[2:]]}, got {list(tshape)}")
 
@@ -455,6 +455,9 @@ class NllLoss(_ClassLoss):
     def backward(self, grad):
         # Linear in the upstream gradient: grad times a constant (M, C) pattern of -w[t].
         M, C = self.M, self.layout.C
+        if self.reduction == MEAN and not self.total:
+            # every row ignored (or weighing 0): torch's kernel touches no row
+            return wrap_array(np.zeros(self.layout.shape, grad._data.dtype)), None, None
         pattern = np.zeros((M, C), grad._data.dtype)
         pattern[np.arange(M), self.t] = -1 if self.wt is None else -self.wt
         if self.reduction == NONE:
@@ -571,13 +574,15 @@ class CrossEntropy(_ClassLoss):
             t2 = t2 * (1 - self.eps) + self.eps / C
         a = t2 if w is None else t2 * w
         self.a = a
-        losses = (a.sum(axis=1) * self.lse - (a * self.s).sum(axis=1)).astype(dtype, copy=False)
+        dtype = a.dtype
+        logp = (self.s - self.lse[:, None]).astype(dtype, copy=False)
         if reduction == NONE:
-            return losses.reshape(layout.out_shape)
+            return -(logp * a).sum(axis=1).reshape(layout.out_shape)
+        total = -(logp * a).sum()
         if reduction == SUM:
-            return np.asarray(losses.sum(), dtype)
+            return np.asarray(total, dtype)
         self.total = self.M
-        return np.asarray(losses.sum() / self.M if self.M else np.nan, dtype)
+        return np.asarray(total / self.M if self.M else np.nan, dtype)
 
     def _coefficients(self, dtype) -> np.ndarray:
         """The (M, C) class coefficients a of each row (see the class docstring)."""
@@ -601,6 +606,9 @@ class CrossEntropy(_ClassLoss):
         need_x = self.next_functions[0][0] is not None
         need_t = self.probs and self.next_functions[1][0] is not None
         need_w = self.probs and self.next_functions[2][0] is not None
+        if self.reduction == MEAN and not self.total and not self.probs:
+            # every row ignored (or weighing 0): torch's kernel touches no row
+            return wrap_array(np.zeros(layout.shape, x._data.dtype)), None, None
         if grad_mode._enabled:  # create_graph: the same formulas with ember ops
             return self._backward_graph(grad, x, target, weight, need_x, need_t, need_w)
         g = self._row_coef(grad._data, M)
@@ -669,28 +677,33 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     """Cross entropy of logits `input` (C), (N, C) or (N, C, d1, ...) with class indices
     (N, d1, ...) or class probabilities (same shape as input) as `target`."""
     red = _reduction(size_average, reduce, reduction)
-    if input.ndim >= 1 and input.shape == target.shape:
+    if input.shape == target.shape:
         # class probabilities
         if not target.dtype.is_floating_point:
             raise RuntimeError("Expected floating point type for target with class "
                                f"probabilities, got {_scalar_name(target.dtype)}")
         if ignore_index >= 0:
             raise RuntimeError("ignore_index is not supported for floating point target")
+        if input.ndim == 0:
+            raise IndexError("Dimension specified as 1 but tensor has no dimensions")
         C = input.shape[0] if input.ndim == 1 else input.shape[1]
         _check_weight(weight, input, C, prefix="cross_entropy: ")
-        if not 0.0 <= label_smoothing <= 1.0:
+        if label_smoothing > 1.0:
             raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: "
                                f"{label_smoothing}")
         _check_float(input)
+        # torch takes log_softmax in the input's dtype, then promotes with the target
         common = dtypes.result_type(input, target)
         if weight is not None:
             common = dtypes.promote_types(common, weight.dtype)
-        input, target = input.to(common), target.to(common)
+        target = target.to(common)
         weight = None if weight is None else weight.to(common)
         return CrossEntropy.apply(input, target, weight, reduction=red, ignore_index=ignore_index,
                                   label_smoothing=label_smoothing, probs=True)
-    if label_smoothing > 0.0 and label_smoothing > 1.0:
+    if label_smoothing > 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    if input.ndim == 0:  # torch's log_softmax over dim 1
+        raise IndexError("Dimension out of range (expected to be in range of [-1, 0], but got 1)")
     _check_float(input)
     _check_nll_shapes(input, target)
     _check_target_dtype(target)
@@ -775,8 +788,9 @@ class BinaryCrossEntropyWithLogits(Primitive):
 
     def forward(self, x, t, w, pw, reduction):
         dtype = np.result_type(x, t)
+        # log_sigmoid in the input's dtype first, as torch does, then promoted
+        ls = _log_sigmoid(x).astype(dtype, copy=False)
         x, t = x.astype(dtype, copy=False), t.astype(dtype, copy=False)
-        ls = _log_sigmoid(x)
         if pw is not None:
             loss = (1 - t) * x - (1 + (pw - 1) * t) * ls
         else:
@@ -802,8 +816,8 @@ class BinaryCrossEntropyWithLogits(Primitive):
             if pw is None:
                 gt = -x * g
             else:
-                # log(1 - sigmoid(x)) - pos_weight * log(sigmoid(x))
-                gt = ((1 - x.sigmoid()).log() - pw * x.sigmoid().log()) * g
+                # log(1 - sigmoid(x)) - pos_weight * log(sigmoid(x)), stably
+                gt = (_LogSigmoid.apply(-x) - pw * _LogSigmoid.apply(x)) * g
         return gx, gt, None, None
 
 
@@ -1107,7 +1121,7 @@ class MultiMarginLoss(Primitive):
         t = t.reshape(-1)
         bad = (t < 0) | (t >= C)
         if bad.any():
-            raise IndexError("target out of range")
+            raise RuntimeError("target out of range")
         ar = np.arange(N)
         z = margin - x2[ar, t][:, None] + x2
         z[ar, t] = 0
@@ -1146,8 +1160,10 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         raise ValueError("weight must be one-dimensional")
     N, C = _margin_rows(tuple(input.shape), tuple(target.shape), "multi_margin")
     if not ((target.ndim <= 1) and target.numel() == N):
-        raise RuntimeError(f"inconsistent target size, expected {N} but got "
-                           f"{list(target.shape)}")
+        raise RuntimeError(
+            "multi_margin_loss: target tensor should be 1-D with size equal to the number of "
+            f"input samples (batch size). Expected target size [{N}], but got "
+            f"{list(target.shape)}. Input has shape {list(input.shape)}.")
     if weight is not None and weight.numel() != C:
         raise RuntimeError(f"inconsistent weight size, expected {C} but got "
                            f"{list(weight.shape)}")

@@ -4,6 +4,8 @@ functional loss from ember.ops.loss. Class weights are buffers (`weight`, and
 
 from __future__ import annotations
 
+import warnings
+
 from ...ops import loss as F
 from .distance import PairwiseDistance
 from .module import Module
@@ -100,7 +102,15 @@ class NLLLoss(_WeightedLoss):
 
 
 class NLLLoss2d(NLLLoss):
-    """The old name of NLLLoss on (N, C, H, W) inputs."""
+    """The old name of NLLLoss on (N, C, H, W) inputs (deprecated, as in torch)."""
+
+    def __init__(self, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
+                 reduction: str = "mean") -> None:
+        warnings.warn("`NLLLoss2d` has been deprecated. Please use `NLLLoss` instead as a "
+                      "drop-in replacement and see "
+                      "https://pytorch.org/docs/main/nn.html#torch.nn.NLLLoss for more details.",
+                      FutureWarning, stacklevel=2)
+        super().__init__(weight, size_average, ignore_index, reduce, reduction)
 
 
 class CrossEntropyLoss(_WeightedLoss):
