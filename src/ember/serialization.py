@@ -272,9 +272,11 @@ def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad=Fals
                 f"and offset {storage_offset} does not fit in its storage of "
                 f"{flat.size} elements")
     item = flat.itemsize
-    base = flat[storage_offset:] if numel > 0 else flat[:0]
-    arr = np.lib.stride_tricks.as_strided(base, shape=size,
-                                          strides=tuple(s * item for s in stride))
+    # an ndarray over the storage's buffer: writable, sharing memory with every other
+    # tensor of this storage, and with the storage as its base (so storage_offset works)
+    arr = np.ndarray(size, dtype=flat.dtype, buffer=flat,
+                     offset=storage_offset * item if numel > 0 else 0,
+                     strides=tuple(s * item for s in stride))
     if arr.dtype.byteorder == ">" or (arr.dtype.byteorder == "=" and sys.byteorder == "big"):
         arr = arr.astype(arr.dtype.newbyteorder("="))
     t = Tensor._make(arr)
@@ -378,27 +380,27 @@ class _Unpickler(pickle.Unpickler):
             raise RuntimeError(f"{self._filename}: cannot read record {member!r}: {e} "
                                "(the file is truncated or corrupt)") from None
         name = storage_type.name
+        itemsize = 2 if name == _BFLOAT16 else 1 if name == _UNTYPED else \
+            _NP_OF_STORAGE[name].itemsize
+        expected = numel * itemsize
+        if len(raw) != expected:
+            raise RuntimeError(
+                f"{self._filename}: record {member!r} holds {len(raw)} bytes but its storage "
+                f"needs {expected} (the file is truncated or corrupt)")
         if name == _BFLOAT16:
             if not self._bf16_warned:
                 warnings.warn(f"{self._filename}: ember has no bfloat16; bfloat16 tensors "
                               "are loaded as float32 (exactly)", stacklevel=4)
                 self._bf16_warned = True
             bits = np.frombuffer(raw, dtype="<u2")
-            expected = numel * 2
             flat = (bits.astype(np.uint32) << 16).view(np.float32)
         elif name == _UNTYPED:
-            flat = np.frombuffer(bytearray(raw), dtype=np.uint8)
-            expected = numel
+            flat = np.frombuffer(raw, dtype=np.uint8).copy()
         else:
             np_dtype = _NP_OF_STORAGE[name]
-            expected = numel * np_dtype.itemsize
-            flat = np.frombuffer(bytearray(raw), dtype=np_dtype)
-            if np_dtype.byteorder == "<" and sys.byteorder == "big":
+            flat = np.frombuffer(raw, dtype=np_dtype).copy()  # owns its memory
+            if sys.byteorder == "big":
                 flat = flat.astype(np_dtype.newbyteorder("="))
-        if len(raw) != expected:
-            raise RuntimeError(
-                f"{self._filename}: record {member!r} holds {len(raw)} bytes but its storage "
-                f"needs {expected} (the file is truncated or corrupt)")
         self._storages[key] = flat
         return flat
 

@@ -33,7 +33,8 @@ def _arrays(tensors: dict) -> dict:
             raise TypeError(f"tensor names must be str, got {type(name).__name__}")
         if not isinstance(t, Tensor):
             raise TypeError(f"{name!r} is a {type(t).__name__}, not an ember Tensor")
-        out[name] = np.ascontiguousarray(t.detach().numpy(force=True))
+        a = t.detach().numpy(force=True)
+        out[name] = a if a.flags.c_contiguous else a.copy(order="C")  # keeps 0-d as 0-d
     return out
 
 
