@@ -199,11 +199,15 @@ def test_shared_tensor_object_comes_back_once(tmp_path):
 def test_ember_round_trip_keeps_parameter_and_requires_grad(tmp_path):
     p = ember.nn.Parameter(ember.ones(2, 2))
     r = ember.ones(3).requires_grad_()
-    ember.save((p, r, ember.zeros(1)), tmp_path / "p.pt")
-    lp, lr, lz = ember.load(tmp_path / "p.pt")
+    ember.save((p, r, ember.zeros(1), r * 2), tmp_path / "p.pt")
+    lp, lr, lz, nonleaf = ember.load(tmp_path / "p.pt")
     assert isinstance(lp, ember.nn.Parameter) and lp.requires_grad
     assert lr.requires_grad and not isinstance(lr, ember.nn.Parameter)
     assert not lz.requires_grad
+    # a non-leaf comes back as a leaf that requires grad, as torch.load gives it
+    assert nonleaf.requires_grad and nonleaf.grad_fn is None and nonleaf.tolist() == [2.0] * 3
+    t = torch.load(tmp_path / "p.pt", weights_only=True)[3]
+    assert t.requires_grad and t.is_leaf
 
 
 def test_bfloat16_is_converted_to_float32_with_a_warning(tmp_path):
@@ -215,10 +219,18 @@ def test_bfloat16_is_converted_to_float32_with_a_warning(tmp_path):
     np.testing.assert_array_equal(loaded.numpy(), t.float().numpy())
 
 
-def test_torch_size_and_dtype_globals(tmp_path):
-    torch.save({"shape": torch.Size([2, 3]), "dtype": torch.float64}, tmp_path / "g.pt")
+def test_size_dtype_and_device_cross_both_ways(tmp_path):
+    torch.save({"shape": torch.Size([2, 3]), "dtype": torch.float64, "b": torch.bool,
+                "dev": torch.device("cpu")}, tmp_path / "g.pt")
     loaded = ember.load(tmp_path / "g.pt")
-    assert loaded["shape"] == (2, 3) and loaded["dtype"] == ember.float64
+    assert loaded["shape"] == (2, 3) and type(loaded["shape"]) is type(ember.ones(1).shape)
+    assert loaded["dtype"] is ember.float64 and loaded["b"] is ember.bool
+    assert str(loaded["dev"]) == "cpu"
+    ember.save({"shape": ember.ones(2, 3).shape, "dtype": ember.int16,
+                "dev": ember.ones(1).device}, tmp_path / "e.pt")
+    back = torch.load(tmp_path / "e.pt", weights_only=True)
+    assert back == {"shape": torch.Size([2, 3]), "dtype": torch.int16,
+                    "dev": torch.device("cpu")}
 
 
 # ---- safety --------------------------------------------------------------------------

@@ -37,8 +37,8 @@ import zipfile
 
 import numpy as np
 
-from . import dtypes
-from .tensor import Tensor, _address, _root_array
+from . import backend, dtypes
+from .tensor import Size, Tensor, _address, _root_array
 
 __all__ = ["load", "save"]
 
@@ -97,6 +97,12 @@ class _TorchPickler(pickle._Pickler):
             self._save_raw_global(obj)
         elif isinstance(obj, Tensor):
             self._save_tensor(obj)
+        elif isinstance(obj, dtypes.dtype):  # torch pickles a dtype by name: torch.float32
+            self._save_raw_global(_Global("torch", obj.name))
+        elif isinstance(obj, Size):
+            self.save_reduce(_Global("torch", "Size"), (tuple(obj),), obj=obj)
+        elif isinstance(obj, backend.device):
+            self.save_reduce(_Global("torch", "device"), (str(obj),), obj=obj)
         else:
             super().save(obj, save_persistent_id)
 
@@ -298,7 +304,6 @@ def _rebuild_parameter_with_state(data, requires_grad, backward_hooks, state):
 
 
 def _torch_size(dims=()):
-    from .tensor import Size
     return Size(dims)
 
 
@@ -322,6 +327,8 @@ def _allowed_global(module: str, name: str):
         return _DTYPE_NAMES[name]
     if module == "torch" and name == "Size":
         return _torch_size
+    if module == "torch" and name == "device":
+        return backend.device
     if module == "builtins" and name in _SAFE_BUILTINS:
         return _SAFE_BUILTINS[name]
     if module == "_codecs" and name == "encode":  # protocol 2 pickles bytes this way

@@ -242,3 +242,29 @@ def test_too_many_workers_warns_like_torch():
             lib.utils.data.DataLoader(range(3), num_workers=n)
         messages.append([str(w.message) for w in record if "in total" in str(w.message)][0])
     assert messages[0] == messages[1]
+
+
+class Delayed:
+    """Sample 0 is slow, so with in_order=False the other batches overtake it."""
+
+    def __getitem__(self, i):
+        if i == 0:
+            time.sleep(0.5)
+        return i
+
+    def __len__(self):
+        return 6
+
+
+def test_in_order_false_yields_batches_as_they_arrive():
+    out = list(ember.utils.data.DataLoader(Delayed(), batch_size=None, num_workers=2,
+                                           in_order=False))
+    assert sorted(out) == list(range(6)) and out[0] != 0
+    out = list(ember.utils.data.DataLoader(Delayed(), batch_size=None, num_workers=2))
+    assert out == list(range(6))
+
+
+def test_timeout_without_workers_is_refused_like_torch():
+    for lib in (ember, __import__("torch")):
+        with pytest.raises(AssertionError, match="requires timeout == 0"):
+            iter(lib.utils.data.DataLoader(range(3), timeout=1))

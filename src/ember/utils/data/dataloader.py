@@ -357,6 +357,8 @@ class _BaseDataLoaderIter:
 class _SingleProcessDataLoaderIter(_BaseDataLoaderIter):
     def __init__(self, loader):
         super().__init__(loader)
+        if self._timeout != 0:
+            raise AssertionError("_SingleProcessDataLoaderIter requires timeout == 0")
         self._fetcher = _make_fetcher(self._dataset_kind, self._auto_collation,
                                       self._collate_fn, self._drop_last, self._dataset)
 
@@ -371,6 +373,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
     def __init__(self, loader):
         super().__init__(loader)
         self._prefetch_factor = loader.prefetch_factor
+        self._in_order = loader.in_order
         if self._prefetch_factor <= 0:
             raise AssertionError(
                 "prefetch_factor must be greater than 0 for MultiProcessingDataLoaderIter")
@@ -473,6 +476,9 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
                 self._try_put_index()
                 continue
             if idx != self._rcvd_idx:
+                if not self._in_order:  # in_order=False: hand it out as it arrives
+                    del self._task_info[idx]
+                    return self._process_data(data)
                 self._task_info[idx] += (data,)
             else:
                 del self._task_info[idx]
@@ -530,4 +536,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
 
     def __del__(self):
         if getattr(self, "_workers", None) is not None and hasattr(self, "_shutdown"):
-            self._shutdown_workers()
+            try:
+                self._shutdown_workers()
+            except Exception:  # noqa: BLE001 - interpreter teardown: modules may be gone
+                pass
