@@ -12,7 +12,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ...creation import full, tensor
+from ...creation import full, tensor, zeros
+from ...ops.primitive import Primitive
 from ...ops.shape import cat, stack
 from ...tensor import Tensor
 
@@ -103,6 +104,22 @@ def invert_permutation(permutation):
     return Tensor._make(inverse)
 
 
+class PackPaddedSequence(Primitive):
+    """Gather the running elements of a time-major flattened batch (T * B, *) into
+    packed rows. Each padded position feeds at most one packed row, so the backward is
+    a gather too: packed gradients back into their positions, zeros elsewhere."""
+
+    grad_fn_name = "PackPaddedSequenceBackward0"
+
+    def forward(self, flat, index, inverse):
+        self.inverse = inverse
+        return flat[index]
+
+    def backward(self, grad):
+        padded = cat([grad, zeros(1, *grad.shape[1:], dtype=grad.dtype)])
+        return padded[tensor(self.inverse)]
+
+
 def _lengths_array(lengths) -> np.ndarray:
     if isinstance(lengths, Tensor):
         return lengths._data.astype(np.int64).reshape(-1)
@@ -141,7 +158,9 @@ def pack_padded_sequence(input, lengths, batch_first: bool = False,
     index = np.concatenate(rows) if rows else np.zeros(0, np.int64)
     time_major = input.transpose(0, 1) if batch_first else input
     flat = time_major.reshape(time_major.shape[0] * batch, *time_major.shape[2:])
-    data = flat[tensor(index)]
+    inverse = np.full(flat.shape[0], index.size, np.int64)  # unused positions: zero row
+    inverse[index] = np.arange(index.size)
+    data = PackPaddedSequence.apply(flat, index=index, inverse=inverse)
     return PackedSequence(data, Tensor._make(batch_sizes), sorted_indices, None)
 
 
