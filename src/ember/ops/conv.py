@@ -102,8 +102,8 @@ def conv_forward(x, w, stride, padding, dilation, groups, cols=None):
     out_size = _out_size(x.shape[2:], kernel, stride, padding, dilation)
     if cols is None:
         cols = im2col(_pad_spatial(x, padding), kernel, stride, dilation, out_size)
-    p = math.prod(out_size)
-    out = np.matmul(w.reshape(groups, o // groups, -1), cols.reshape(n, groups, -1, p))
+    p, ck = math.prod(out_size), math.prod(w.shape[1:])
+    out = np.matmul(w.reshape(groups, o // groups, ck), cols.reshape(n, groups, ck, p))
     return out.reshape(n, o, *out_size), cols
 
 
@@ -114,8 +114,9 @@ def conv_transpose_forward(x, w, stride, padding, dilation, groups, output_paddi
     in_size = x.shape[2:]
     full = tuple((m - 1) * s + d * (k - 1) + 1 + op for m, s, d, k, op
                  in zip(in_size, stride, dilation, kernel, output_padding))
-    wt = w.reshape(groups, cin // groups, -1).transpose(0, 2, 1)  # (G, Cout/G*K, Cin/G)
-    xs = x.reshape(n, groups, cin // groups, -1)
+    ck = cout_g * math.prod(kernel)
+    wt = w.reshape(groups, cin // groups, ck).transpose(0, 2, 1)  # (G, Cout/G*K, Cin/G)
+    xs = x.reshape(n, groups, cin // groups, math.prod(in_size))
     cols = np.matmul(wt, xs).reshape(n, cout_g * groups, *kernel, *in_size)
     out = col2im(cols, full, kernel, stride, dilation, in_size)
     crop = tuple(slice(p, f - p) for p, f in zip(padding, full))
@@ -130,7 +131,7 @@ def conv_weight_grad(x, gout, kernel, stride, padding, dilation, groups, cols=No
     if cols is None:
         cols = im2col(_pad_spatial(x, padding), kernel, stride, dilation, out_size)
     p = math.prod(out_size)
-    cols = cols.reshape(n, groups, -1, p)
+    cols = cols.reshape(n, groups, c // groups * math.prod(kernel), p)
     g = gout.reshape(n, groups, o // groups, p)
     # batched per-sample products then a sum: measured 2x faster than one big product,
     # which needs transposed copies of both operands
@@ -414,11 +415,13 @@ class Im2Col(Primitive):
 
     def forward(self, x, kernel, dilation, padding, stride):
         self.args = (kernel, dilation, padding, stride)
+        if x.ndim == 3:  # unbatched (C, H, W): same op, no squeeze node (as torch)
+            return self.forward(x[None], kernel, dilation, padding, stride)[0]
         self.size = x.shape[2:]
         n, c = x.shape[:2]
         out_size = _out_size(x.shape[2:], kernel, stride, padding, dilation)
         cols = im2col(_pad_spatial(x, padding), kernel, stride, dilation, out_size)
-        return cols.reshape(n, c * math.prod(kernel), -1)
+        return cols.reshape(n, c * math.prod(kernel), math.prod(out_size))
 
     def backward(self, grad):
         kernel, dilation, padding, stride = self.args
@@ -433,6 +436,8 @@ class Col2Im(Primitive):
 
     def forward(self, cols, output_size, kernel, dilation, padding, stride):
         self.args = (kernel, dilation, padding, stride)
+        if cols.ndim == 2:  # unbatched (C*kH*kW, L)
+            return self.forward(cols[None], output_size, kernel, dilation, padding, stride)[0]
         n = cols.shape[0]
         out_size = _out_size(output_size, kernel, stride, padding, dilation)
         c = cols.shape[1] // math.prod(kernel)
@@ -475,10 +480,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
     if input.ndim != 4 and input.ndim != 3:
         raise RuntimeError("Input Error: Only 3D or 4D input Tensors are supported (got "
                            f"{input.ndim}D)")
-    unbatched = input.ndim == 3
-    if unbatched:
-        input = input.unsqueeze(0)
-    size = tuple(input.shape[2:])
+    size = tuple(input.shape[-2:])
     out = _out_size(size, kernel, stride, padding, dilation)
     if any(o < 1 for o in out):
         raise RuntimeError(f"Given input with spatial size ({size[0]}, {size[1]}), "
@@ -486,9 +488,8 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
                            f"{dilation[1]}), padding=({padding[0]}, {padding[1]}), calculated "
                            f"shape of the array of sliding blocks as ({out[0]}, {out[1]}), but "
                            "its components must be at least one.")
-    result = Im2Col.apply(input, kernel=kernel, dilation=dilation, padding=padding,
-                          stride=stride)
-    return result.squeeze(0) if unbatched else result
+    return Im2Col.apply(input, kernel=kernel, dilation=dilation, padding=padding,
+                        stride=stride)
 
 
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
@@ -500,23 +501,21 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Te
     if input.ndim not in (2, 3):
         raise RuntimeError("Input Error: Only unbatched (2D) or batched (3D) input Tensors are "
                            f"supported (got {input.ndim}D)")
-    unbatched = input.ndim == 2
-    if unbatched:
-        input = input.unsqueeze(0)
     per = math.prod(kernel)
-    if input.shape[1] % per:
-        raise RuntimeError(f"Expected size of input's dimension 1 to be divisible by the "
-                           f"product of kernel_size, but got input.size(1)={input.shape[1]} "
+    d = input.ndim - 2  # the channel-block dim
+    if input.shape[d] % per:
+        raise RuntimeError(f"Expected size of input's dimension {d} to be divisible by the "
+                           f"product of kernel_size, but got input.size({d})={input.shape[d]} "
                            f"and kernel_size=({kernel[0]}, {kernel[1]})")
     blocks = _out_size(output_size, kernel, stride, padding, dilation)
-    if input.shape[2] != blocks[0] * blocks[1]:
+    if input.shape[d + 1] != blocks[0] * blocks[1]:
         raise RuntimeError(f"Given output_size=({output_size[0]}, {output_size[1]}), "
                            f"kernel_size=({kernel[0]}, {kernel[1]}), dilation=({dilation[0]}, "
                            f"{dilation[1]}), padding=({padding[0]}, {padding[1]}), stride="
-                           f"({stride[0]}, {stride[1]}), expected size of input's dimension 2 "
+                           f"({stride[0]}, {stride[1]}), expected size of input's dimension "
+                           f"{d + 1} "
                            f"to match the calculated number of sliding blocks {blocks[0]} * "
                            f"{blocks[1]} = {blocks[0] * blocks[1]}, but got "
-                           f"input.size(2)={input.shape[2]}.")
-    result = Col2Im.apply(input, output_size=output_size, kernel=kernel, dilation=dilation,
-                          padding=padding, stride=stride)
-    return result.squeeze(0) if unbatched else result
+                           f"input.size({d + 1})={input.shape[d + 1]}.")
+    return Col2Im.apply(input, output_size=output_size, kernel=kernel, dilation=dilation,
+                        padding=padding, stride=stride)
