@@ -97,7 +97,7 @@ class EmbeddingDenseBackward(Primitive):
 
     def forward(self, grad, index, num_weights, padding_idx, scale_grad_by_freq):
         self.index = index
-        rows = grad.reshape(index.size, -1)
+        rows = grad.reshape(index.size, grad.shape[-1])
         self.row_shape = grad.shape
         self.scale = _row_scale(index, padding_idx, scale_grad_by_freq, grad.dtype)
         return _scatter_rows(rows * self.scale[:, None], index, num_weights)
@@ -243,9 +243,11 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
                          f"{weight.ndim}")
     if input.ndim == 2:
         if offsets is not None:
+            type_str = ("<class 'ember.Tensor'>" if isinstance(offsets, Tensor)
+                        else str(type(offsets)))
             raise ValueError("if input is 2D, then offsets has to be None, as input is treated "
                              "is a mini-batch of fixed length sequences. However, found "
-                             f"offsets of type {type(offsets)}".replace("ember", "torch"))
+                             f"offsets of type {type_str}")
         num_bags, length = input.shape
         starts = np.arange(0, input.numel(), max(length, 1))[:num_bags]
         include_last_offset = False
