@@ -383,3 +383,21 @@ def test_safetensors_bytes_and_errors():
         st.save({"a": [1, 2]})
     with pytest.raises(Exception, match="complex128"):  # not in the safetensors format
         st.save({"a": ember.ones(2, dtype=ember.complex128)})
+
+
+def test_module_state_dicts_cross_both_ways(tmp_path):
+    """An ember Linear's state_dict loads into torch's Linear and back: same outputs."""
+    ember.manual_seed(0)
+    e_lin = ember.nn.Linear(3, 2)
+    ember.save(e_lin.state_dict(), tmp_path / "lin.pt")
+    t_lin = torch.nn.Linear(3, 2)
+    t_lin.load_state_dict(torch.load(tmp_path / "lin.pt", weights_only=True))
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    np.testing.assert_allclose(e_lin(ember.tensor(x)).detach().numpy(),
+                               t_lin(torch.from_numpy(x)).detach().numpy(), rtol=1e-6)
+
+    torch.nn.init.normal_(t_lin.weight)
+    torch.save(t_lin.state_dict(), tmp_path / "lin2.pt")
+    e_lin.load_state_dict(ember.load(tmp_path / "lin2.pt"))
+    np.testing.assert_allclose(e_lin(ember.tensor(x)).detach().numpy(),
+                               t_lin(torch.from_numpy(x)).detach().numpy(), rtol=1e-6)
