@@ -229,3 +229,22 @@ def test_rng_state_bytes_match_torch_and_round_trip():
     np.testing.assert_array_equal(ember.randn(5).numpy(), torch.randn(5).numpy())
     torch.set_rng_state(torch.from_numpy(ember.get_rng_state().numpy()))
     np.testing.assert_array_equal(ember.rand(40).numpy(), torch.rand(40).numpy())
+
+
+@pytest.mark.parametrize("n", [7, 20, 1001])
+def test_float16_samplers_match_torch(n):
+    def program(L):
+        e = lambda: L.empty(n, dtype=L.float16)  # noqa: E731
+        return (L.randn(n, dtype=L.float16), e().normal_(0.3, 1.7), e().uniform_(-0.3, 1.7),
+                L.rand(n, dtype=L.float16), e().random_(), e().exponential_(), e().cauchy_(),
+                e().log_normal_(), e().geometric_(0.2), e().bernoulli_(0.2),
+                L.bernoulli(L.rand(n, dtype=L.float16)), L.randint(0, 100, (n,), dtype=L.float16),
+                L.multinomial(L.rand(n, dtype=L.float16) + 0.1, 5, True))
+    assert_same_stream(program, seed=n)
+
+
+def test_uniform_never_returns_its_upper_bound_like_torch():
+    # a value that would round up to `to` becomes `from`, in every dtype
+    assert_same_stream(lambda L: (L.empty(50).uniform_(1, 1 + 2 ** -23),
+                                  L.empty(50, dtype=L.float64).uniform_(1, 1 + 2 ** -52),
+                                  L.empty(3000, dtype=L.float16).uniform_(-3, 5)))

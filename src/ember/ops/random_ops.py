@@ -86,6 +86,8 @@ def _sample_into(input: Tensor, draw, name: str, others=()) -> Tensor:
     order = _memory_order(arr)
     view = arr.transpose(order)
     values = np.asarray(draw(arr.size)).reshape(view.shape)
+    if arr.dtype == np.float16 and values.dtype == np.float64:
+        values = values.astype(np.float32)  # C++'s Half(double) rounds through float
     recorded = grad_mode._enabled and (
         input._requires_grad or any(getattr(o, "_requires_grad", False) for o in others))
     if recorded:
@@ -100,16 +102,20 @@ def _sample_into(input: Tensor, draw, name: str, others=()) -> Tensor:
 # ---- uniform_ / normal_ --------------------------------------------------------------
 
 def _uniform_values(gen, n: int, np_dtype, low: float, high: float) -> np.ndarray:
-    """ATen's uniform_real_distribution: u * (to - from) + from, fused, in the dtype."""
+    """ATen's uniform_real_distribution: u * (to - from) + from, fused, in the dtype (in
+    float32 for float16); a value that rounds up to `to` becomes `from` (measured:
+    torch keeps [from, to) half-open that way)."""
     np_dtype = np.dtype(np_dtype)
     u = gen.uniform(n, np.float32 if np_dtype == np.float16 else np_dtype)
-    if low == 0 and high == 1:
-        return u.astype(np_dtype, copy=False)
+    if low == 0 and high == 1 and np_dtype != np.float16:
+        return u
     if np_dtype == np.float64:
-        return _random._fma64(u, np.float64(high) - np.float64(low), np.float64(low))
-    lo = np.float32(np_dtype.type(low))
-    span = np.float32(np_dtype.type(high)) - lo
-    return _random._fma32(u, span, lo).astype(np_dtype, copy=False)
+        out = _random._fma64(u, np.float64(high) - np.float64(low), np.float64(low))
+    else:
+        lo = np.float32(low)
+        out = _random._fma32(u, np.float32(high) - lo, lo).astype(np_dtype, copy=False)
+    top, bottom = np_dtype.type(high), np_dtype.type(low)
+    return np.where(out == top, bottom, out)
 
 
 def uniform_(input, from_=0.0, to=1.0, *, generator=None, **kwargs):
