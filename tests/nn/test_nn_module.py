@@ -359,6 +359,47 @@ def test_load_state_dict_assign_replaces_the_tensors():
     assert m.weight[0, 0].item() == 5.0  # shares the loaded tensor's memory
 
 
+def test_extra_state_is_saved_and_restored_like_torch():
+    def build(lib):
+        class WithState(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = lib.nn.Linear(1, 1)
+                self.note = {"step": 0}
+
+            def get_extra_state(self):
+                return dict(self.note)
+
+            def set_extra_state(self, state):
+                self.note = state
+
+        return lib.nn.Sequential(WithState())
+
+    e, t = both(build)
+    assert list(e.state_dict()) == list(t.state_dict()) == \
+        ["0._extra_state", "0.fc.weight", "0.fc.bias"]
+    sd = e.state_dict()
+    sd["0._extra_state"] = {"step": 5}
+    e.load_state_dict(sd)
+    assert e[0].note == {"step": 5}
+
+    def missing(lib):
+        m = build(lib)
+        sd = m.state_dict()
+        del sd["0._extra_state"]
+        m.load_state_dict(sd)
+
+    same_error(missing)
+
+    def unexpected(lib):
+        m = lib.nn.Linear(1, 1)
+        sd = m.state_dict()
+        sd["_extra_state"] = 1
+        m.load_state_dict(sd)
+
+    same_error(unexpected)
+
+
 def test_state_dict_round_trip_between_libraries():
     e, t = both(make_net)
     e.load_state_dict({k: ember.from_numpy(v.numpy().copy()) for k, v in t.state_dict().items()})
