@@ -204,7 +204,7 @@ def max_pool_forward(x, kernel, stride, padding, dilation, out):
     for w in wins[1:]:
         np.maximum(best, xp[w], out=best)
     arg = np.zeros(best.shape, np.uint8 if len(wins) < 256 else np.int32)
-    for t in range(len(wins) - 1, 0, -1):
+    for t in range(len(wins) - 1, -1, -1):
         np.copyto(arg, t, where=xp[wins[t]] == best)
     if x.dtype.kind == "f" and np.isnan(best).any():
         for t, w in enumerate(wins):
