@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from ._kernels import Scratch, addcdiv_, addcmul_, bump, effective_grad, lerp_, zeros_state
+from ._kernels import Scratch, addcdiv_, addcmul_, effective_grad, lerp_, zeros_state
 from .optimizer import Optimizer, _scalar_tensor, _to_scalar
 
 __all__ = ["Adam"]
@@ -108,7 +108,7 @@ class Adam(Optimizer):
                 tmp = scratch.get(x)
                 step_t = state["step"]
                 step_t._data += 1
-                bump(step_t)
+                step_t._vc[0] += 1
                 if weight_decay != 0 and decoupled:
                     np.multiply(x, 1 - lr * weight_decay, out=x)
                     g = effective_grad(p, group["maximize"], 0, scratch, tmp)
@@ -118,7 +118,8 @@ class Adam(Optimizer):
                 lerp_(exp_avg._data, g, 1 - beta1, tmp)
                 np.multiply(exp_avg_sq._data, beta2, out=exp_avg_sq._data)
                 addcmul_(exp_avg_sq._data, g, g, 1 - beta2, tmp)
-                bump(exp_avg, exp_avg_sq)
+                exp_avg._vc[0] += 1
+                exp_avg_sq._vc[0] += 1
 
                 step = step_t.item()
                 bias_correction1 = 1 - beta1**step
@@ -129,13 +130,13 @@ class Adam(Optimizer):
                 if amsgrad:
                     max_sq = state["max_exp_avg_sq"]
                     np.maximum(max_sq._data, second, out=max_sq._data)
-                    bump(max_sq)
+                    max_sq._vc[0] += 1
                     second = max_sq._data
                 denom = scratch.get(x, 1)
                 np.sqrt(second, out=denom)
                 np.divide(denom, bias_correction2_sqrt, out=denom)
                 np.add(denom, eps, out=denom)
                 addcdiv_(x, exp_avg._data, denom, -step_size, tmp)
-                bump(p)
+                p._vc[0] += 1  # an in-place update, as torch's add_ bumps the version
         return loss
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from ._kernels import Scratch, add_, bump, effective_grad
+from ._kernels import Scratch, add_, effective_grad
 from .optimizer import Optimizer, _to_scalar
 
 __all__ = ["SGD"]
@@ -76,7 +76,10 @@ class SGD(Optimizer):
                     continue
                 x = p._data
                 tmp = scratch.get(x)
-                g = effective_grad(p, maximize, weight_decay, scratch, tmp)
+                if maximize or weight_decay != 0:
+                    g = effective_grad(p, maximize, weight_decay, scratch, tmp)
+                else:
+                    g = p._grad._data
                 if momentum != 0:
                     state = self.state[p]
                     buf = state.get("momentum_buffer")
@@ -86,7 +89,7 @@ class SGD(Optimizer):
                         b = buf._data
                         np.multiply(b, momentum, out=b)
                         add_(b, g, 1 - dampening, tmp)
-                        bump(buf)
+                        buf._vc[0] += 1
                     if nesterov:
                         out = scratch.get(x, 8)
                         np.multiply(buf._data, momentum, out=tmp)
@@ -95,5 +98,5 @@ class SGD(Optimizer):
                     else:
                         g = buf._data
                 add_(x, g, -lr, tmp)
-                bump(p)
+                p._vc[0] += 1  # an in-place update, as torch's add_ bumps the version
         return loss
