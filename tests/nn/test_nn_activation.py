@@ -87,6 +87,8 @@ def test_activation_gradcheck_and_gradgradcheck(name):
 
 @pytest.mark.parametrize("name", ["relu6", "elu", "gelu", "silu", "softplus", "hardswish"])
 def test_activation_zero_dim_and_empty(name):
+    check(lambda t, x: t.prelu(x, t.tensor([0.1, 0.2, 0.3], dtype=x.dtype)[:1]),
+          np.array(-0.5, np.float32))
     check(ACTIVATIONS[name], np.array(-0.7, np.float32))
     check(ACTIVATIONS[name], np.zeros((0, 3), np.float32))
 
@@ -148,6 +150,10 @@ def test_float_only_kernels_refuse_integers_like_torch(fn):
     lambda t, x: t.rrelu(x, 0.5, 0.1, training=True),
     lambda t, x: t.nn.functional.hardtanh(x, 2.0, 1.0),
     lambda t, x: t.nn.functional.leaky_relu(x.bool()),
+    lambda t, x: t.nn.functional.relu6(x > 0),
+    lambda t, x: t.nn.functional.hardtanh(x.to(t.uint8)),
+    lambda t, x: t.nn.functional.celu(x, 0.0),
+    lambda t, x: t.prelu(x[0], t.ones(5)),
 ])
 def test_bad_arguments_raise_like_torch(fn):
     check_error(fn, randn(3, 5))

@@ -275,7 +275,9 @@ class Hardtanh(Primitive):
 
     def forward(self, x, min_val, max_val):
         if x.dtype == np.bool_:
-            raise NotImplementedError("\"hardtanh_cpu\" not implemented for 'Bool'")
+            raise RuntimeError("Bool inputs not supported for hardtanh")
+        if x.dtype.kind == "u" and (min_val < 0 or max_val < 0):
+            raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits")
         self.min_val, self.max_val = min_val, max_val
         lo, hi = np.array(min_val).astype(x.dtype), np.array(max_val).astype(x.dtype)
         return np.minimum(np.maximum(x, lo), hi)
@@ -678,14 +680,21 @@ def selu_(input):
                                                     scale=_SELU_SCALE, input_scale=1.0))
 
 
+def _check_celu_alpha(alpha) -> None:
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
+
+
 def celu(input, alpha=1.0, inplace=False):
     """max(0, x) + min(0, alpha * (exp(x / alpha) - 1))."""
+    _check_celu_alpha(alpha)
     if inplace:
         return celu_(input, alpha)
     return Celu.apply(input, alpha=alpha, scale=1.0, input_scale=1.0 / alpha)
 
 
 def celu_(input, alpha=1.0):
+    _check_celu_alpha(alpha)
     return _inplace(input, lambda: _CeluResult.apply(input, alpha=alpha, scale=1.0,
                                                      input_scale=1.0 / alpha))
 
@@ -778,7 +787,7 @@ def prelu(input, weight):
     if weight.numel() != 1:
         if input.ndim == 0:
             raise RuntimeError("Not allow zero-dim input tensor.")
-        channels = input.shape[1] if input.ndim >= 2 else input.shape[0]
+        channels = input.shape[1] if input.ndim >= 2 else 1
         if weight.numel() != channels:
             raise RuntimeError("Mismatch of parameter numbers and input channel size. Found "
                                f"parameter numbers = {weight.numel()} and channel size = "
