@@ -63,7 +63,8 @@ def _norm_grad(x: Tensor, norm: Tensor, grad: Tensor, p: float, dim: int = -1) -
         count = mask.sum(dim, keepdim=True)
         return x.sign() * mask * (grad / count)
     if p < 2:
-        scaled = x.sign() * x.abs() ** (p - 1)
+        # |x|^(p-1) is infinite at 0 for p < 1: torch takes 0 there (sign(0) = 0)
+        scaled = x.sign() * ew.where(x == 0, 1.0, x.abs()) ** (p - 1)
     else:
         scaled = x * x.abs() ** (p - 2)
     return scaled * ew.where(zero, 0.0, grad / safe ** (p - 1))
@@ -78,10 +79,14 @@ class _Norm(Primitive):
 
     def forward(self, x, p, dim, keepdim):
         self.p, self.dim, self.keepdim = p, dim, keepdim
+        if x.ndim == 0:  # a 0-d tensor is one element along dim 0 / -1
+            return np.asarray(_p_norm(x.reshape(1), p, 0, False), dtype=x.dtype)
         return np.asarray(_p_norm(x, p, dim, keepdim), dtype=x.dtype)
 
     def backward(self, grad):
         x, out = self.saved_tensors
+        if x.ndim == 0:  # |x|_p of one element is |x|
+            return grad * x.sign() if self.p != 0 else grad * 0
         if not self.keepdim:
             grad, out = grad.unsqueeze(self.dim), out.unsqueeze(self.dim)
         return _norm_grad(x, out, grad, self.p, self.dim)
@@ -99,9 +104,7 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     """|x1 - x2 + eps|_p over the last dimension (inputs broadcast)."""
     out_dim = max(x1.ndim, x2.ndim)
     diff = x1 - x2 + eps
-    if out_dim == 0:
-        return _Norm.apply(diff.reshape((1,)), p=p, dim=0, keepdim=False).reshape(())
-    return _Norm.apply(diff, p=p, dim=out_dim - 1, keepdim=keepdim)
+    return _Norm.apply(diff, p=p, dim=max(out_dim - 1, 0), keepdim=keepdim)
 
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
