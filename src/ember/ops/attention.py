@@ -138,6 +138,17 @@ def _check_inputs(query, key, value, attn_mask) -> None:
             f"[{batch}, {query.shape[-1]}] but got: [{batch}, {key.shape[-1]}].")
 
 
+def _check_mask_broadcasts(scores_shape, mask_shape) -> None:
+    """torch's broadcasting error for adding the mask to the scores."""
+    ndim = max(len(scores_shape), len(mask_shape))
+    a = (1,) * (ndim - len(scores_shape)) + tuple(scores_shape)
+    b = (1,) * (ndim - len(mask_shape)) + tuple(mask_shape)
+    for i in range(ndim - 1, -1, -1):
+        if a[i] != b[i] and a[i] != 1 and b[i] != 1:
+            raise RuntimeError(f"The size of tensor a ({a[i]}) must match the size of tensor "
+                               f"b ({b[i]}) at non-singleton dimension {i}")
+
+
 def _additive_mask(attn_mask, is_causal, L, S, np_dtype):
     """The mask as an array to add to the scores (bool True = may attend -> 0, else -inf)."""
     if is_causal:
@@ -156,9 +167,11 @@ def _additive_mask(attn_mask, is_causal, L, S, np_dtype):
 
 def _fused_kernel_applies(query, key, value, keep) -> bool:
     """torch's own test for its fused CPU kernel: 4-D, one head size, no broadcasting
-    of batch or heads, no dropout, nothing empty."""
+    of batch or heads, no dropout, nothing empty, unit stride in the last dim."""
     return (query.ndim == key.ndim == value.ndim == 4 and keep is None
             and query.shape[-1] == key.shape[-1] == value.shape[-1]
+            and all(x.shape[-1] == 1 or x._data.strides[-1] == x._data.itemsize
+                    for x in (query, key, value))
             and tuple(query.shape[:2]) == tuple(key.shape[:2]) == tuple(value.shape[:2])
             and query.numel() > 0 and key.numel() > 0)
 
@@ -198,6 +211,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         mask = attn_mask.to(query.dtype)
         return _attention_math(query, key, value, mask, keep, scale)
     mask = _additive_mask(attn_mask, is_causal, L, S, np_dtype)
+    if mask is not None:
+        batch = np.broadcast_shapes(tuple(query.shape[:-2]), tuple(key.shape[:-2]))
+        _check_mask_broadcasts((*batch, L, S), mask.shape)
     if _fused_kernel_applies(query, key, value, keep):
         return ScaledDotProductAttention.apply(query, key, value, mask=mask, keep=keep,
                                                scale=scale)
