@@ -596,7 +596,8 @@ def _wrap_dim_of_shape(dim: int, ndim: int) -> int:
 
 
 def _root_array(a):
-    while a.base is not None and hasattr(a.base, "strides"):
+    """The array that owns the memory `a` views (stops at non-array owners: bytes, mmap)."""
+    while isinstance(a.base, type(a)):
         a = a.base
     return a
 
