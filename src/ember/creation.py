@@ -504,8 +504,7 @@ def _like_array(input, np_dtype) -> np.ndarray:
     return arr.transpose(np.argsort(order))
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False,
-         out=None) -> Tensor:
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Uniform values in [0, 1): `empty(size).uniform_()`."""
     from .ops import random_ops
     shape = _size(size, "rand")
@@ -514,8 +513,7 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False,
                     requires_grad, device)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False,
-          out=None) -> Tensor:
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Standard normal values: `empty(size).normal_()`."""
     from .ops import random_ops
     shape = _size(size, "randn")
@@ -541,7 +539,7 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
 
 
 def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad=False,
-             out=None, pin_memory=False):
+             pin_memory=False):
     """A random permutation of 0..n-1 (torch's CPU swap chain)."""
     n = int(n)
     if n < 0:
