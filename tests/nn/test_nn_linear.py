@@ -128,3 +128,42 @@ def test_unflatten_forward_errors_match_torch(dim, sizes):
 @pytest.mark.parametrize("sizes", [5, (2, 3.0)])
 def test_unflatten_constructor_errors_match_torch(sizes):
     check_error(lambda lib: lib.nn.Unflatten(1, sizes))
+
+
+# --- LazyLinear -------------------------------------------------------------------------
+
+def test_lazy_linear_before_and_after_the_first_call_matches_torch():
+    ember.manual_seed(3)
+    torch.manual_seed(3)
+    e, t = ember.nn.LazyLinear(4), torch.nn.LazyLinear(4)
+    assert repr(e) == repr(t) == "LazyLinear(in_features=0, out_features=4, bias=True)"
+    assert repr(e.weight) == repr(t.weight) == "<UninitializedParameter>"
+    assert [repr(v) for v in e.state_dict().values()] == \
+        [repr(v) for v in t.state_dict().values()]
+    assert e.has_uninitialized_params()
+    x = randn(2, 6)
+    e_out, t_out = e(ember.from_numpy(x)), t(torch.from_numpy(x))
+    assert type(e) is ember.nn.Linear and repr(e) == repr(t)
+    np.testing.assert_array_equal(e.weight.detach().numpy(), t.weight.detach().numpy())
+    np.testing.assert_allclose(e_out.detach().numpy(), t_out.detach().numpy(), rtol=1e-6)
+    assert not e._forward_pre_hooks
+
+
+def test_lazy_linear_shape_access_and_load_state_dict_like_torch():
+    check_error(lambda lib: lib.nn.LazyLinear(3).weight.shape)
+    for lib in (ember, torch):
+        m = lib.nn.LazyLinear(3, bias=False)
+        assert m.bias is None
+        result = m.load_state_dict(lib.nn.Linear(5, 3, bias=False).state_dict())
+        assert repr(result) == "<All keys matched successfully>"
+        assert tuple(m.weight.shape) == (3, 5) and type(m).__name__ == "LazyLinear"
+
+
+def test_lazy_linear_casts_and_copies_while_uninitialized():
+    import copy
+    m = ember.nn.LazyLinear(2).double()
+    assert m.weight.dtype is ember.float64
+    clone = copy.deepcopy(m)
+    assert repr(clone.weight) == "<UninitializedParameter>"
+    clone(ember.ones(1, 3, dtype=ember.float64))
+    assert clone.weight.shape == (2, 3) and clone.weight.dtype is ember.float64

@@ -3,4 +3,4 @@ shapes, reprs and state_dict keys."""
 
 from . import functional, init, utils
 from .modules import *  # noqa: F403
-from .parameter import Buffer, Parameter
+from .parameter import Buffer, Parameter, UninitializedBuffer, UninitializedParameter

@@ -25,7 +25,7 @@ from ... import dtypes as _dtypes
 from ...autograd import grad_mode
 from ...autograd.function import Function
 from ...tensor import Tensor, legacy_type_name
-from ..parameter import Buffer, Parameter
+from ..parameter import Buffer, Parameter, UninitializedBuffer
 
 __all__ = ["Module"]
 
@@ -310,11 +310,12 @@ class Module:
             modules[name] = value
             return
         buffers = d.get("_buffers")
-        if isinstance(value, Buffer) or (buffers is not None and name in buffers):
+        if isinstance(value, (Buffer, UninitializedBuffer)) or (buffers is not None
+                                                               and name in buffers):
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"cannot assign '{typename(value)}' as buffer '{name}' "
                                 "(torch.nn.Buffer, torch.Tensor or None expected)")
-            if isinstance(value, Buffer):
+            if isinstance(value, (Buffer, UninitializedBuffer)):
                 persistent = value.persistent
             else:
                 persistent = name not in self._non_persistent_buffers_set
