@@ -127,16 +127,9 @@ def _outputs():
 CELLS = ["randn_5_after_seed_2", "x_and_y", "x_size", "X_5_by_7", "rows_and_columns", "w2",
          "forward_by_hand", "batch_of_8", "linear_layers", "forward_with_fresh_layers",
          "autograd"]
-_NEEDS_LINEAR = {"linear_layers", "forward_with_fresh_layers", "autograd"}
 
 
-def _marks(name):
-    if name in _NEEDS_LINEAR and not hasattr(ember.nn, "Linear"):
-        return [pytest.mark.xfail(reason="ember.nn.Linear is being written", strict=False)]
-    return []
-
-
-@pytest.mark.parametrize("name", [pytest.param(c, marks=_marks(c)) for c in CELLS])
+@pytest.mark.parametrize("name", CELLS)
 def test_cell_prints_what_torch_prints(name):
     outs = _outputs()
     if "ember_error" in outs:
