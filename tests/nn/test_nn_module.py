@@ -184,6 +184,25 @@ def test_registration_errors_match_torch(case):
     same_error(fn)
 
 
+@pytest.mark.parametrize("make", [
+    lambda lib: lib.nn.Parameter(lib.tensor([1])),
+    lambda lib: lib.nn.Parameter([1.0]),
+])
+def test_parameter_construction_errors_match_torch(make):
+    same_error(make)
+
+
+def test_parameter_shares_memory_and_keeps_requires_grad_choice():
+    for lib in (ember, torch):
+        data = lib.zeros(3)
+        p = lib.nn.Parameter(data)
+        data[0] = 4.0
+        assert p[0].item() == 4.0 and p.requires_grad and p.is_leaf
+        q = lib.nn.Parameter(lib.tensor([1, 2]), requires_grad=False)
+        assert not q.requires_grad
+        assert repr(lib.nn.Parameter()) == "Parameter containing:\ntensor([], requires_grad=True)"
+
+
 def test_assigning_before_init_raises_like_torch():
     def fn(lib):
         class Bad(lib.nn.Module):

@@ -20,8 +20,13 @@ class Parameter(Tensor):
 
             from ..dtypes import get_default_dtype
             array = np.empty((0,), get_default_dtype().np)
+        elif not isinstance(data, Tensor):
+            raise AttributeError(f"'{type(data).__name__}' object has no attribute 'detach'")
         else:
             array = data._data
+        if requires_grad and array.dtype.kind not in "fc":
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require "
+                               "gradients")
         p = Tensor._make.__func__(cls, array)
         if data is not None:
             p._vc = data._vc
