@@ -291,3 +291,22 @@ def test_emulated_fma_rounds_once():
         exact32 = (Fraction(float(a32[i])) * Fraction(float(b32[i]))
                    + Fraction(float(c32[i])))
         assert got32[i] == _nearest_float32(exact32)
+
+
+def test_randperm_shuffles_equal_their_sequential_definitions():
+    # randperm's swap chain (n < 2^32/20) and the inside-out shuffle torch uses above
+    # that size, computed without loops, against the loops that define them
+    rng = np.random.default_rng(0)
+    for n in [1, 2, 3, 5, 17, 300, 5000]:
+        targets = np.arange(n - 1) + rng.integers(0, np.arange(n, 1, -1))
+        perm = list(range(n))
+        for i, j in enumerate(targets.tolist()):
+            perm[i], perm[j] = perm[j], perm[i]
+        if n > 1:
+            assert ember_random._swap_chain(targets).tolist() == perm
+        z = rng.integers(0, np.arange(1, n + 1))
+        perm = [0] * n
+        for i, j in enumerate(z.tolist()):
+            perm[i] = perm[j]
+            perm[j] = i
+        assert ember_random._inside_out(z).tolist() == perm

@@ -147,7 +147,14 @@ def test_non_contiguous_in_place_sampling_fills_memory_order_like_torch():
         u.t().uniform_(-1, 1)
         b = L.zeros(4, 9, dtype=L.float64)
         b[1:, 2:].bernoulli_(0.6)
-        return base, sl, u, b
+        others = []
+        for method, args in [("exponential_", (1.5,)), ("geometric_", (0.4,)),
+                             ("log_normal_", ()), ("cauchy_", ()), ("random_", (0, 50)),
+                             ("uniform_", (2, 3)), ("bernoulli_", (L.rand(9, 4).t(),))]:
+            o = L.zeros(9, 4, dtype=L.float64)
+            getattr(o.t(), method)(*args)
+            others.append(o)
+        return (base, sl, u, b, *others)
     assert_same_stream(program)
 
 

@@ -258,16 +258,10 @@ class Generator:
             targets = (self.random(n - 1) % np.arange(n, 1, -1, dtype=np.uint64)).astype(
                 np.int64) + np.arange(n - 1, dtype=np.int64)
             return _swap_chain(targets)
-        # n >= 2^32 / 20: torch's inside-out Fisher-Yates on random64, for i in 0..n-1:
-        # z = r % (i + 1); perm[i] = perm[z]; perm[z] = i (too large to test against
-        # torch here: n >= 214748364)
-        z = (self.random64(n) % np.arange(1, n + 1, dtype=np.uint64)).tolist()
-        p = [0] * n
-        for i, j in enumerate(z):
-            p[i] = p[j]
-            p[j] = i
-        perm[:] = p
-        return perm
+        # n >= 2^32 / 20 (214748364 and up): torch's inside-out Fisher-Yates on
+        # random64: for i in 0..n-1, z = r % (i + 1); perm[i] = perm[z]; perm[z] = i
+        return _inside_out((self.random64(n) % np.arange(1, n + 1, dtype=np.uint64)).astype(
+            np.int64))
 
 
 def _swap_chain(targets: np.ndarray) -> np.ndarray:
@@ -306,6 +300,20 @@ def _swap_chain(targets: np.ndarray) -> np.ndarray:
     from_earlier = np.where(same >= 0, root[np.maximum(same, 0)], targets)
     perm[:m] = np.where(targets == steps, root[:m], from_earlier)
     perm[m] = root[m]
+    return perm
+
+
+def _inside_out(z: np.ndarray) -> np.ndarray:
+    """The permutation of the inside-out shuffle `for i: perm[i] = perm[z[i]];
+    perm[z[i]] = i` (z[i] <= i), i.e. swaps of i and z[i] on 0..n-1.
+
+    Run backwards and mirrored (position x -> n-1-x), those swaps are a forward swap
+    chain (targets >= step), whose result is the mirrored inverse of this one."""
+    n = z.size
+    mirrored = _swap_chain((n - 1) - z[:0:-1]) if n > 1 else np.zeros(n, np.int64)
+    inverse = (n - 1) - mirrored[::-1]
+    perm = np.empty(n, np.int64)
+    perm[inverse] = np.arange(n)
     return perm
 
 
