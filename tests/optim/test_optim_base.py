@@ -1,6 +1,7 @@
 """The Optimizer base class: param groups, defaults, validation errors, zero_grad,
 closures, hooks, repr and state_dict round trips, each compared with torch."""
 
+import copy
 import warnings
 
 import numpy as np
@@ -376,3 +377,44 @@ def test_optimizing_an_nn_module_matches_torch():
         results.append([p.detach().numpy().copy() for p in model.parameters()])
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_a_user_defined_optimizer_subclass_works_like_torch():
+    def build(lib):
+        class SignSGD(lib.optim.Optimizer):
+            def __init__(self, params, lr=0.01):
+                super().__init__(params, {"lr": lr})
+
+            @lib.no_grad()
+            def step(self, closure=None):
+                for group in self.param_groups:
+                    for p in group["params"]:
+                        if p.grad is not None:
+                            p.add_(lib.sign(p.grad), alpha=-group["lr"])
+                            self.state[p]["count"] = self.state[p].get("count", 0) + 1
+
+        return SignSGD
+
+    results = []
+    for lib in (ember, torch):
+        ps = params(lib)
+        opt = build(lib)(ps, lr=0.1)
+        hook_calls = []
+        opt.register_step_post_hook(lambda o, a, k, calls=hook_calls: calls.append(1))
+        train(lib, opt, ps, 3)
+        results.append(([p.detach().numpy().tolist() for p in ps], opt.state_dict()["state"],
+                        len(hook_calls), repr(opt).replace("SignSGD", "")))
+    assert results[0] == results[1]
+
+
+def test_deepcopy_of_an_optimizer_copies_its_state():
+    ps = params(ember)
+    opt = ember.optim.Adam(ps)
+    train(ember, opt, ps, 2)
+    clone = copy.deepcopy(opt)
+    assert clone.state_dict()["param_groups"] == opt.state_dict()["param_groups"]
+    cloned_state = clone.state_dict()["state"][0]["exp_avg"]
+    original_state = opt.state_dict()["state"][0]["exp_avg"]
+    np.testing.assert_array_equal(cloned_state.numpy(), original_state.numpy())
+    assert cloned_state is not original_state
+    train(ember, clone, clone.param_groups[0]["params"], 1)  # still usable
