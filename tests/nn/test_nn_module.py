@@ -126,6 +126,17 @@ def test_buffer_marker_class_registers_a_buffer():
     assert list(e.state_dict()) == list(t.state_dict()) == []
 
 
+def test_buffer_is_a_detached_alias_keeping_requires_grad():
+    for lib in (ember, torch):
+        data = lib.ones(2, requires_grad=True)
+        buf = lib.nn.Buffer(data)
+        assert buf.requires_grad and buf.is_leaf and buf.grad_fn is None
+        with lib.no_grad():
+            data[0] = 3.0
+        assert buf[0].item() == 3.0
+        assert tuple(lib.nn.Buffer().shape) == (0,)
+
+
 def test_reassigning_a_name_moves_it_between_registries():
     def build(lib):
         m = lib.nn.Module()

@@ -60,7 +60,13 @@ class Buffer(Tensor):
     """Marks a tensor to be registered as a buffer when assigned to a Module attribute."""
 
     def __new__(cls, data=None, *, persistent: bool = True):
-        t = Tensor._make.__func__(cls, data._data)
+        if data is None:
+            from ..creation import empty
+            data = empty(0)
+        # Like torch: a detached alias of data (same memory and version counter) that
+        # keeps data's requires_grad.
+        t = Tensor._make.__func__(cls, data._data, data.requires_grad)
+        t._vc = data._vc
         t.persistent = persistent
         return t
 
