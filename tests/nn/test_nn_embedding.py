@@ -218,3 +218,23 @@ def test_embedding_module_bad_padding_idx_raises_like_torch():
     check_error(lambda t: t.nn.Embedding(5, 2, padding_idx=5))
     check_error(lambda t: t.nn.Embedding(5, 2, _weight=t.ones(4, 2)))
     check_error(lambda t: t.nn.Embedding.from_pretrained(t.ones(4)))
+
+
+def test_embedding_double_backward_records_torch_nodes():
+    def run(t, w):
+        y = t.nn.functional.embedding(t.tensor([1, 2, 2, 3]), w)
+        (g,) = t.autograd.grad((y * y).sum(), w, create_graph=True)
+        return g
+
+    check(run, randn(5, 3))
+
+
+def test_embedding_bag_gradient_has_no_graph_of_its_own():
+    def run(t, w):
+        w = w.requires_grad_()
+        y = t.nn.functional.embedding_bag(t.tensor([1, 2, 3]), w, t.tensor([0, 2]))
+        (g,) = t.autograd.grad(y.sum() * 2, w, create_graph=True)
+        assert g.grad_fn is None
+        return g
+
+    check(run, randn(5, 3), grad=False)

@@ -93,7 +93,7 @@ class EmbeddingDenseBackward(Primitive):
     """grad_weight[v] = sum of grad rows looked up at v (times their scale); the adjoint
     of the lookup. Its own backward is the lookup of the incoming gradient."""
 
-    grad_fn_name = "EmbeddingDenseBackward0"
+    grad_fn_name = "EmbeddingDenseBackwardBackward0"  # torch: node of embedding_dense_backward
 
     def forward(self, grad, index, num_weights, padding_idx, scale_grad_by_freq):
         self.index = index
