@@ -375,7 +375,8 @@ def _class_targets(t: np.ndarray, C: int, ignore_index: int):
     if t.size == 0:
         return t.astype(np.intp), None
     ignored = None
-    if t.dtype == np.int64 and (t.min() < 0 or t.max() >= C or 0 <= ignore_index < C):
+    # seen as unsigned, negative targets are huge: one max() checks both bounds
+    if t.dtype == np.int64 and (t.view(np.uint64).max() >= C or 0 <= ignore_index < C):
         ignored = t == ignore_index
         bad = ((t < 0) | (t >= C)) & ~ignored
         if bad.any():
@@ -417,7 +418,7 @@ class _ClassLoss(Primitive):
         if reduction == NONE:
             self.total = None
             return losses if layout.view_none else losses.reshape(layout.out_shape)
-        total = np.sum(losses)
+        total = losses.sum()
         if reduction == SUM:
             self.total = None
             return np.asarray(total, dtype)
@@ -543,7 +544,7 @@ class CrossEntropy(_ClassLoss):
         se = e.sum(axis=1)
         lse = np.log(se)
         self.s, self.e, self.se, self.lse = s, e, se, lse
-        dtype = x.dtype
+        dtype = self.dtype = x.dtype
         if probs:
             return self._forward_probs(t, w, layout, reduction, dtype)
         t, ignored = _class_targets(t, C, ignore_index)
@@ -601,16 +602,18 @@ class CrossEntropy(_ClassLoss):
         return a
 
     def backward(self, grad):
-        x, target, weight = self.saved_tensors
         layout, M = self.layout, self.M
         need_x = self.next_functions[0][0] is not None
         need_t = self.probs and self.next_functions[1][0] is not None
         need_w = self.probs and self.next_functions[2][0] is not None
         if self.reduction == MEAN and not self.total and not self.probs:
             # every row ignored (or weighing 0): torch's kernel touches no row
-            return wrap_array(np.zeros(layout.shape, x._data.dtype)), None, None
+            return wrap_array(np.zeros(layout.shape, self.dtype)), None, None
         if grad_mode._enabled:  # create_graph: the same formulas with ember ops
+            x, target, weight = self.saved_tensors
             return self._backward_graph(grad, x, target, weight, need_x, need_t, need_w)
+        # The fast path reads only arrays kept by forward (torch's kernel, too, depends
+        # on its saved log-softmax, not on the logits tensor).
         g = self._row_coef(grad._data, M)
         gx = gt = gw = None
         if need_x:
@@ -625,8 +628,9 @@ class CrossEntropy(_ClassLoss):
                 if self.wt is not None:
                     gx *= self.wt[:, None]
             gx *= g
-            gx = wrap_array(layout.back(gx.astype(x._data.dtype, copy=False)))
+            gx = wrap_array(layout.back(gx.astype(self.dtype, copy=False)))
         if need_t or need_w:
+            _, target, weight = self.saved_tensors
             logp = self.s - self.lse[:, None]
             scale = (1 - self.eps) if self.eps > 0 else 1
             if need_t:
@@ -677,6 +681,12 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     """Cross entropy of logits `input` (C), (N, C) or (N, C, d1, ...) with class indices
     (N, d1, ...) or class probabilities (same shape as input) as `target`."""
     red = _reduction(size_average, reduce, reduction)
+    xa, ta = input._data, target._data
+    if (xa.ndim == 2 and ta.ndim == 1 and ta.dtype == np.int64 and weight is None
+            and xa.shape[0] == ta.shape[0] and xa.dtype.kind == "f" and label_smoothing == 0):
+        # the common classifier case, every check below known to pass
+        return CrossEntropy.apply(input, target, None, reduction=red, ignore_index=ignore_index,
+                                  label_smoothing=0.0, probs=False)
     if input.shape == target.shape:
         # class probabilities
         if not target.dtype.is_floating_point:
