@@ -690,3 +690,34 @@ def test_seed_001_going_to_pytorch_linear_layer_and_model():
         t_model = torch.nn.Sequential(torch.nn.Linear(10, 50), torch.nn.ReLU(),
                                       torch.nn.Linear(50, 1))
         assert repr(model.layers) == repr(t_model)
+
+
+def test_full_backward_hooks_with_tuple_outputs_repeated_calls_and_no_input_grad():
+    def run(lib):
+        log = []
+
+        def as_lists(grads):
+            return [None if g is None else g.tolist() for g in grads]
+
+        class Split(lib.nn.Module):
+            def forward(self, a, b=None):
+                return a * 2, (a * b).sum(), a.detach()
+
+        m = Split()
+        m.register_full_backward_pre_hook(lambda mod, go: log.append(("pre", as_lists(go))))
+        m.register_full_backward_hook(
+            lambda mod, gi, go: log.append(("post", as_lists(gi), as_lists(go))))
+        a = lib.tensor([1., 2.], requires_grad=True)
+        b = lib.tensor([3., 4.], requires_grad=True)
+        o1 = m(a, b)
+        o2 = m(a * 3, b=b)  # a keyword tensor is not among the hooked inputs
+        (o1[0].sum() + o1[1] + o2[0].sum()).backward()
+        log += [a.grad.tolist(), b.grad.tolist()]
+        lin = lib.nn.Linear(2, 1)  # no input requires grad: the hook fires from outputs
+        lin.register_full_backward_hook(
+            lambda mod, gi, go: log.append(("lin", [g is None for g in gi], len(go))))
+        with pytest.warns(UserWarning, match="Full backward hook is firing when gradients"):
+            lin(lib.ones(1, 2)).sum().backward()
+        return log
+
+    assert run(ember) == run(torch)
