@@ -30,21 +30,28 @@ candidate formulas on the raw words until they were equal)
                                        tan(pi * (u - 1/2)), exp(scalar normal).
 
 CPU capability (read this before trusting float32 `randn` on another machine)
-    torch computes float32 normals of >= 16 contiguous values with its AVX2 kernel:
-    the Cephes-style `log256_ps` / `sincos256_ps` polynomials of ATen's
-    avx_mathfun.h, evaluated in float32 with every multiply-add pair contracted to
-    an FMA. ember evaluates the same polynomials with the same roundings (a float32
-    FMA is emulated exactly through float64 and round-to-odd), which reproduces the
-    AVX2 and AVX-512 builds of torch (both use that kernel; this machine reports
-    AVX512). A torch whose CPU capability is DEFAULT (no AVX2, e.g. an old CPU or
-    ATEN_CPU_CAPABILITY=default) instead uses glibc `logf`/`cosf`/`sinf` on the
-    same uniforms, and then differs from ember in the last bit of ~1% of values;
-    matching it would mean swapping `_log256_ps`/`_sincos256_ps` below for correctly
-    rounded float32 log/sin/cos (e.g. float64 NumPy rounded to float32, which is what
-    glibc's float functions return). Every other path here uses float64 libm
-    functions, whose results are platform independent (correctly rounded in practice);
-    float64 `log` is taken from `math.log` wherever NumPy's SIMD log could round
-    differently.
+    ember reproduces torch's AVX2 kernels, which torch also runs on AVX-512 machines
+    (this one reports `torch.backends.cpu.get_cpu_capability() == 'AVX512'`):
+    - float32 normals of >= 16 contiguous values come from the Cephes-style
+      `log256_ps` / `sincos256_ps` polynomials of ATen's avx_mathfun.h, evaluated in
+      float32 with every multiply-add pair contracted to an FMA. ember evaluates the
+      same polynomials with the same roundings (`_log256_ps`, `_sincos256_ps`, a
+      float32 FMA emulated exactly through float64);
+    - multiply-adds in the kernels are fused: `u * (to - from) + from` in `uniform_`,
+      `z * std + mean` in the normal paths (`_fma32` / `_fma64`).
+    A torch running its DEFAULT kernels (no AVX2: an old CPU, or
+    ATEN_CPU_CAPABILITY=default) draws the same words but rounds differently, and
+    then differs from ember in the last bit of some values. Measured with
+    ATEN_CPU_CAPABILITY=default here, matching it needs three changes: float32
+    normals from glibc's own `logf`, `cosf`, `sinf` (not correctly rounded: logf
+    errs up to 0.82 ulp, so float64 functions rounded to float32 do not do; calling
+    libm.so.6 through ctypes reproduced 20000 of 20000 values), with the block's
+    final `* std + mean` still fused; `uniform_` unfused; and the scalar normal path's
+    `* std + mean` unfused. Everything else (rand, integers, randperm, bernoulli,
+    exponential, geometric, cauchy, float64 normals of >= 16 values) is identical on
+    both. float64 transcendental functions are glibc's everywhere: ember calls
+    Python's `math` (glibc) for them, because NumPy's SIMD log/log1p round differently
+    in the last bit.
 """
 
 from __future__ import annotations
