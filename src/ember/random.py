@@ -47,9 +47,9 @@ CPU capability (read this before trusting float32 `randn` on another machine)
     errs up to 0.82 ulp, so float64 functions rounded to float32 do not do; calling
     libm.so.6 through ctypes reproduced 20000 of 20000 values), with the block's
     final `* std + mean` still fused; `uniform_` unfused; and the scalar normal path's
-    `* std + mean` unfused. Everything else (rand, integers, randperm, bernoulli,
-    exponential, geometric, cauchy, float64 normals of >= 16 values) is identical on
-    both. float64 transcendental functions are glibc's everywhere: ember calls
+    `* std + mean` unfused. The other samplers probed (rand, integers, randperm,
+    bernoulli, exponential, geometric, cauchy, float64 normals of >= 16 values) drew
+    identical bits under both. float64 transcendental functions are glibc's everywhere: ember calls
     Python's `math` (glibc) for them, because NumPy's SIMD log/log1p round differently
     in the last bit.
 """
