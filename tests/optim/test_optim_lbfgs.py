@@ -143,3 +143,42 @@ def test_unknown_line_search_raises_like_torch():
             opt.step(closure)
         messages.append(str(info.value))
     assert messages[0] == messages[1] == "only 'strong_wolfe' is supported"
+
+
+def test_lbfgs_resumes_from_torchs_state_dict():
+    def closure_for(lib, opt, ps):
+        def closure():
+            opt.zero_grad()
+            x = np.concatenate([p.detach().numpy().ravel() for p in ps])
+            f, g = quartic_and_grad(x)
+            ps[0].grad = lib.tensor(g[:2].copy())
+            ps[1].grad = lib.tensor(g[2:].reshape(2, 2).copy())
+            return lib.tensor(f)
+        return closure
+
+    kwargs = {"line_search_fn": "strong_wolfe", "max_iter": 3, "history_size": 4}
+    t_ps = [torch.tensor(START[:2].copy(), requires_grad=True),
+            torch.tensor(START[2:].reshape(2, 2).copy(), requires_grad=True)]
+    t_opt = torch.optim.LBFGS(t_ps, **kwargs)
+    for _ in range(2):
+        t_opt.step(closure_for(torch, t_opt, t_ps))
+
+    def to_numpy(v):
+        if isinstance(v, torch.Tensor):
+            return v.numpy().copy()
+        if isinstance(v, dict):
+            return {k: to_numpy(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [to_numpy(x) for x in v]
+        return v
+
+    e_ps = [ember.tensor(p.detach().numpy().copy(), requires_grad=True) for p in t_ps]
+    e_opt = ember.optim.LBFGS(e_ps, **kwargs)
+    e_opt.load_state_dict(to_numpy(t_opt.state_dict()))
+    for _ in range(2):
+        t_opt.step(closure_for(torch, t_opt, t_ps))
+        e_opt.step(closure_for(ember, e_opt, e_ps))
+    for a, b in zip(e_ps, t_ps):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-10)
+    assert e_opt.state[e_ps[0]]["n_iter"] == t_opt.state[t_ps[0]]["n_iter"]
+    assert e_opt.state[e_ps[0]]["func_evals"] == t_opt.state[t_ps[0]]["func_evals"]
