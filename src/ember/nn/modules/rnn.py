@@ -253,6 +253,12 @@ class RNNBase(Module):
                 output = output.transpose(0, 1)
         return output, stack(h_n), (stack(c_n) if cx is not None else None)
 
+    def _finish_hidden(self, h_n, layout):
+        """h_n in the caller's batch order (packed) or without the batch dim (unbatched)."""
+        if layout[0] == "packed":
+            return self.permute_hidden(h_n, layout[3])
+        return h_n if layout[1] else h_n.squeeze(1)
+
     def _finish(self, output, layout):
         """Output in the caller's layout (PackedSequence, unbatched, batch_first)."""
         if layout[0] == "packed":
@@ -338,13 +344,8 @@ class RNN(RNNBase):
         output, h_n, _ = self._run_layers(rows, batch_sizes, hx, None)
         return self._finish(output, layout), self._finish_hidden(h_n, layout)
 
-    def _finish_hidden(self, h_n, layout):
-        if layout[0] == "packed":
-            return self.permute_hidden(h_n, layout[3])
-        return h_n if layout[1] else h_n.squeeze(1)
 
-
-class GRU(RNN):
+class GRU(RNNBase):
     """Multi-layer gated recurrent unit: per step, with sigma the sigmoid,
     r = sigma(W_ir x + b_ir + W_hr h + b_hr), z = sigma(W_iz x + b_iz + W_hz h + b_hz),
     n = tanh(W_in x + b_in + r * (W_hn h + b_hn)), h' = (1 - z) * n + z * h.
@@ -355,7 +356,7 @@ class GRU(RNN):
     def __init__(self, *args, **kwargs) -> None:
         if "proj_size" in kwargs:
             raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
-        RNNBase.__init__(self, "GRU", *args, **kwargs)
+        super().__init__("GRU", *args, **kwargs)
 
     def forward(self, input, hx=None):
         rows, batch_sizes, hx, layout = self._prepare(input, hx, "GRU", "instead")
