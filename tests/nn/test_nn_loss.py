@@ -604,3 +604,77 @@ def test_loss_module_constructor_errors_match_torch():
                   lambda nn: nn.MultiMarginLoss(p=3)):
         check_error(lambda T, build=build: build(T.nn))
     check_error(lambda T: T.nn.MultiMarginLoss(weight=T.ones(2, 2)))
+
+
+# ---------------------------------------------------------------------------------------
+# CTC
+
+
+def _ctc_problem(dtype=np.float64):
+    T_, N, C = 6, 3, 5
+    logits = randn(T_, N, C, dtype=dtype)
+    targets = np.array([[2, 2, 3], [1, 4, 0], [3, 0, 0]])   # a repeated label in sample 0
+    return logits, targets, np.array([6, 5, 4]), np.array([3, 2, 1])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("zero_infinity", [False, True])
+def test_ctc_loss_matches_torch(reduction, zero_infinity, dtype):
+    logits, tg, il, tl = _ctc_problem(dtype)
+
+    def run(T, x, il=il, tl=tl, tg=tg):
+        return F(T).ctc_loss(x.log_softmax(2), const(T, tg), const(T, il), const(T, tl),
+                             reduction=reduction, zero_infinity=zero_infinity)
+
+    check(run, logits)
+    # inputs too short for their targets: infinite losses (zeroed with zero_infinity)
+    check(lambda T, x: run(T, x[:2], il=np.array([2, 2, 2])), logits)
+
+
+def test_ctc_loss_target_formats_blank_and_unbatched_input():
+    logits, tg, il, tl = _ctc_problem()
+    cat = np.concatenate([tg[0, :3], tg[1, :2], tg[2, :1]])
+    check(lambda T, x: F(T).ctc_loss(x.log_softmax(2), const(T, cat), tuple(il), tuple(tl)),
+          logits)
+    check(lambda T, x: F(T).ctc_loss(x.log_softmax(2), const(T, tg), list(il), [0, 2, 1],
+                                     reduction="none"), logits)
+    check(lambda T, x: F(T).ctc_loss(x.log_softmax(2), const(T, tg - 1), list(il), list(tl),
+                                     blank=4, reduction="none"), logits)
+    check(lambda T, x: F(T).ctc_loss(x[:, 0].log_softmax(1), const(T, tg[0]), T.tensor(6),
+                                     T.tensor(3), reduction="none"), logits)
+
+
+def test_ctc_loss_gradcheck_through_log_softmax():
+    logits, tg, il, tl = _ctc_problem()
+    assert gradcheck(lambda T, x: F(T).ctc_loss(x.log_softmax(2), const(T, tg), const(T, il),
+                                                const(T, tl)), logits)
+
+
+def test_ctc_loss_errors_match_torch():
+    logits, tg, il, tl = _ctc_problem(np.float32)
+
+    def run(tg=tg, il=il, tl=tl, **kw):
+        return lambda T, x: F(T).ctc_loss(x, const(T, tg), const(T, il), const(T, tl), **kw)
+
+    check_error(run(tl=tl[:2]), logits)
+    check_error(run(il=il[:2]), logits)
+    check_error(run(il=np.array([7, 5, 4])), logits)
+    check_error(run(tl=np.array([4, 2, 1])), logits)
+    check_error(run(tg=tg[:2]), logits)
+    check_error(run(blank=5), logits)
+    check_error(run(tg=tg.reshape(-1)[:5]), logits)
+
+
+def test_ctc_loss_module_matches_torch():
+    logits, tg, il, tl = _ctc_problem(np.float32)
+    lp = np.asarray(torch.from_numpy(logits).log_softmax(2))
+
+    def forward(m, x):
+        lib = torch if isinstance(x, torch.Tensor) else ember
+        return m(x, lib.from_numpy(tg.copy()), lib.from_numpy(il.copy()),
+                 lib.from_numpy(tl.copy()))
+
+    check_module(lambda nn: nn.CTCLoss(), lp, forward=forward)
+    check_module(lambda nn: nn.CTCLoss(blank=0, reduction="sum", zero_infinity=True), lp,
+                 forward=forward)

@@ -40,6 +40,7 @@ FUNCTIONAL = (
     'binary_cross_entropy_with_logits',
     'cosine_embedding_loss',
     'cross_entropy',
+    'ctc_loss',
     'gaussian_nll_loss',
     'hinge_embedding_loss',
     'huber_loss',
@@ -1239,3 +1240,171 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
         raise RuntimeError(f"inconsistent target size: {list(target.shape)} for input of size: "
                            f"{list(x_shape)}")
     return MultilabelMarginLoss.apply(input, target, reduction=red)
+
+
+# ---------------------------------------------------------------------------------------
+# connectionist temporal classification
+
+
+def _logsumexp3(a, b, c):
+    """log(exp(a) + exp(b) + exp(c)) elementwise, -inf where all three are -inf."""
+    m = np.maximum(np.maximum(a, b), c)
+    m = np.where(np.isneginf(m), 0, m)
+    return np.log(np.exp(a - m) + np.exp(b - m) + np.exp(c - m)) + m
+
+
+class CtcLoss(Primitive):
+    """-log p(target | log_probs) summed over all CTC alignments (Graves et al. 2006),
+    by the alpha (forward) and beta (backward) recursions in log space, all samples
+    at once over the extended labels l' = (blank, l1, blank, l2, ..., blank).
+
+    log_probs (T, N, C); targets as (N, S) padded or concatenated 1-D; output (N,).
+    The gradient is torch's: exp(log_probs) - (alpha beta / p) / exp(log_probs), which is
+    the gradient w.r.t. the logits once it passes a log_softmax (the exp(log_probs)
+    term sums to the upstream gradient and log_softmax's backward removes it)."""
+
+    grad_fn_name = "CtcLossBackward0"
+
+    def forward(self, lp, targets, offsets, input_lengths, target_lengths, blank,
+                zero_infinity):
+        T, N, C = lp.shape
+        S = int(target_lengths.max()) if N else 0
+        L = 2 * S + 1
+        # extended labels per sample: blank at even positions, targets at odd ones
+        labels = np.zeros((N, S), np.int64)
+        for n in range(N):
+            tl = target_lengths[n]
+            labels[n, :tl] = targets[offsets[n]:offsets[n] + tl] if targets.ndim == 1 \
+                else targets[n, :tl]
+        ext = np.full((N, L), blank, np.int64)
+        ext[:, 1::2] = labels
+        s_idx = np.arange(L)
+        valid = s_idx[None, :] <= 2 * target_lengths[:, None]           # (N, L)
+        # a skip s-2 -> s is allowed onto a label different from the one two back
+        skip = np.zeros((N, L), bool)
+        skip[:, 2:] = ext[:, 2:] != ext[:, :-2]
+        work = np.float64
+        lpw = lp.astype(work)
+        rows = np.arange(N)[:, None]
+        lp_ext = lpw[:, rows, ext]                                       # (T, N, L)
+        ninf = -np.inf
+        alpha = np.full((T, N, L), ninf, work)
+        if T:
+            alpha[0, :, 0] = lp_ext[0, :, 0]
+            has = target_lengths > 0
+            alpha[0, has, 1] = lp_ext[0, has, 1]
+        for t in range(1, T):
+            prev = alpha[t - 1]
+            a2 = np.concatenate([np.full((N, 1), ninf), prev[:, :-1]], axis=1)
+            a3 = np.concatenate([np.full((N, 2), ninf), prev[:, :-2]], axis=1)
+            a3 = np.where(skip, a3, ninf)
+            alpha[t] = np.where(valid, _logsumexp3(prev, a2, a3) + lp_ext[t], ninf)
+        last = np.maximum(input_lengths - 1, 0)
+        end = alpha[last, np.arange(N)] if T else np.full((N, L), ninf)  # (N, L)
+        l1 = end[np.arange(N), 2 * target_lengths]
+        l2 = np.where(target_lengths > 0,
+                      end[np.arange(N), np.maximum(2 * target_lengths - 1, 0)], ninf)
+        m = np.maximum(l1, l2)
+        m = np.where(np.isneginf(m), 0, m)
+        nll = -(np.log(np.exp(l1 - m) + np.exp(l2 - m)) + m)
+        self.saved = (lpw, lp_ext, alpha, ext, valid, skip, nll, input_lengths,
+                      target_lengths, zero_infinity, lp.dtype, C)
+        return nll.astype(lp.dtype)
+
+    def backward(self, grad):
+        (lpw, lp_ext, alpha, ext, valid, skip, nll, input_lengths, target_lengths,
+         zero_infinity, dtype, C) = self.saved
+        T, N, L = alpha.shape
+        ninf = -np.inf
+        beta = np.full((T, N, L), ninf)
+        n_idx = np.arange(N)
+        skip_up = np.zeros((N, L), bool)     # s + 2 -> s allowed
+        skip_up[:, :-2] = skip[:, 2:]
+        for t in range(T - 1, -1, -1):
+            starts = input_lengths - 1 == t
+            if t < T - 1:
+                nxt = beta[t + 1]
+                b2 = np.concatenate([nxt[:, 1:], np.full((N, 1), ninf)], axis=1)
+                b3 = np.concatenate([nxt[:, 2:], np.full((N, 2), ninf)], axis=1)
+                b3 = np.where(skip_up, b3, ninf)
+                beta[t] = np.where(valid, _logsumexp3(nxt, b2, b3) + lp_ext[t], ninf)
+            if starts.any():
+                init = np.full((N, L), ninf)
+                end = 2 * target_lengths
+                init[n_idx, end] = lp_ext[t, n_idx, end]
+                has = target_lengths > 0
+                init[n_idx[has], end[has] - 1] = lp_ext[t, n_idx[has], end[has] - 1]
+                beta[t] = np.where(starts[:, None], init, beta[t])
+        # log of the sum over positions s with label c of alpha * beta (eq. 16)
+        ab = alpha + beta
+        m = ab.max(axis=2, keepdims=True)
+        m = np.where(np.isneginf(m), 0, m)
+        onehot = np.zeros((N, L, C))
+        onehot[n_idx[:, None], np.arange(L)[None, :], ext] = 1
+        summed = np.einsum("tns,nsc->tnc", np.exp(ab - m), onehot)
+        with np.errstate(divide="ignore"):
+            lcab = np.log(summed) + m
+        G = np.exp(lpw) - np.exp(lcab + nll[None, :, None] - lpw)
+        G[np.arange(T)[:, None] >= input_lengths[None, :]] = 0
+        if zero_infinity:
+            G[:, np.isinf(nll)] = 0
+        return wrap_array(G.astype(dtype)) * grad.reshape((1, N, 1))
+
+
+def _lengths(x) -> np.ndarray:
+    data = x._data if isinstance(x, Tensor) else np.asarray(x)
+    return np.asarray(data, dtype=np.int64).reshape(-1)
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean",
+             zero_infinity=False):
+    """Connectionist Temporal Classification loss of log_probs (T, N, C) or (T, C)."""
+    red = get_enum(reduction)
+    batched = log_probs.ndim == 3
+    lp = log_probs if batched else log_probs.unsqueeze(1)
+    il, tl = _lengths(input_lengths), _lengths(target_lengths)
+    where = " (while checking arguments for ctc_loss_allocate_outputs)"
+    if lp.ndim != 3:
+        raise RuntimeError(f"Expected {lp.ndim}-dimensional tensor, but got {lp.ndim + 1}-"
+                           f"dimensional tensor for argument #1 'log_probs'{where}")
+    T, N, C = lp.shape
+    tg = np.asarray(targets._data, dtype=np.int64)
+    if not 0 <= blank < C:
+        raise RuntimeError("blank must be in label range")
+    if il.size != N:
+        raise RuntimeError("input_lengths must be of size batch_size")
+    if tl.size != N:
+        raise RuntimeError("target_lengths must be of size batch_size")
+    for v in tl:
+        if v < 0:
+            raise RuntimeError(f"Expected target_lengths to have value at least 0, but got "
+                               f"value {v}{where}")
+    offsets = np.zeros(N, np.int64)
+    if tg.ndim == 1:
+        offsets[1:] = np.cumsum(tl)[:-1]
+        if tg.shape[0] != tl.sum():
+            raise RuntimeError(f"Expected tensor to have size {tl.sum()} at dimension 0, but "
+                               f"got size {tg.shape[0]} for argument #2 'targets'{where}")
+    else:
+        if tg.shape[0] != N:
+            raise RuntimeError(f"Expected tensor to have size {N} at dimension 0, but got size "
+                               f"{tg.shape[0]} for argument #2 'targets'{where}")
+        if N and tg.shape[1] < tl.max():
+            raise RuntimeError(f"Expected tensor to have size at least {tl.max()} at dimension "
+                               f"1, but got size {tg.shape[1]} for argument #2 'targets'{where}")
+    for v in il:
+        if v < 0:
+            raise RuntimeError(f"Expected input_lengths to have value at least 0, but got "
+                               f"value {v}{where}")
+        if v > T:
+            raise RuntimeError(f"Expected input_lengths to have value at most {T}, but got "
+                               f"value {v}{where}")
+    res = CtcLoss.apply(lp, tg, offsets, il, tl, blank=blank, zero_infinity=zero_infinity)
+    if zero_infinity:
+        res = ew.where(res == math.inf, wrap_array(np.zeros((), res._data.dtype)), res)
+    if red == MEAN:
+        lengths = wrap_array(np.maximum(tl, 1).astype(res._data.dtype))
+        return (res / lengths).mean()
+    if red == SUM:
+        return res.sum()
+    return res if batched else res.squeeze(0)
