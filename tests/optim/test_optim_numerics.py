@@ -159,3 +159,34 @@ def test_state_matches_torch(name, kwargs):
             assert isinstance(mine, ember.Tensor)
             assert str(mine.dtype).replace("ember", "torch") == str(value.dtype)
             np.testing.assert_allclose(mine.numpy(), value.numpy(), rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize(("name", "kwargs"), [("SGD", {"lr": 0.1, "momentum": 0.9,
+                                                        "nesterov": True}),
+                                              ("Adam", {"lr": 0.1, "amsgrad": True}),
+                                              ("RMSprop", {"centered": True}),
+                                              ("Adagrad", {}), ("Adadelta", {}),
+                                              ("Adamax", {}), ("NAdam", {}), ("RAdam", {})])
+def test_non_contiguous_zero_dim_and_empty_parameters(name, kwargs):
+    base = RNG.standard_normal((4, 3)).astype(np.float32)
+    scalar = np.float32(0.7)
+    results = []
+    for lib in (ember, torch):
+        transposed = lib.tensor(base).t().requires_grad_()  # a non-contiguous leaf
+        zero_dim = lib.tensor(scalar, requires_grad=True)
+        empty = lib.zeros(0, 2, requires_grad=True)
+        ps = [transposed, zero_dim, empty]
+        opt = getattr(lib.optim, name)(ps, **kwargs)
+
+        def closure(ps=ps, opt=opt, lib=lib):
+            opt.zero_grad()
+            loss = (ps[0] ** 2).sum() * 0.5 + lib.tanh(ps[1]) + ps[2].sum()
+            loss.backward()
+            return loss
+
+        for _ in range(4):
+            opt.step(closure)
+        results.append([p.detach().numpy().copy() for p in ps])
+    for a, b in zip(*results):
+        assert a.shape == b.shape
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
