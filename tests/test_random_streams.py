@@ -117,6 +117,13 @@ def test_randint_and_randperm_match_torch():
                                   L.randperm(30, dtype=L.float64)))
 
 
+def test_size_keywords_match_torch():
+    assert_same_stream(lambda L: (L.randn(size=(2, 3)), L.rand(size=(4,)),
+                                  L.randint(0, 4, size=(3,)), L.randint(high=9, size=(3,)),
+                                  L.randint(5, size=(3,)), L.randint(low=2, high=9, size=(3,)),
+                                  L.rand([2, 3]), L.randn(L.Size([2, 2])), L.randn(())))
+
+
 def test_randperm_large_n_matches_torch():
     assert_same_stream(lambda L: L.randperm(300007), seed=11)
 

@@ -504,25 +504,27 @@ def _like_array(input, np_dtype) -> np.ndarray:
     return arr.transpose(np.argsort(order))
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+def rand(*sizes, size=None, generator=None, dtype=None, device=None,
+          requires_grad=False) -> Tensor:
     """Uniform values in [0, 1): `empty(size).uniform_()`."""
     from .ops import random_ops
-    shape = _size(size, "rand")
+    shape = _size(sizes if size is None else (size,), "rand")
     arr = np.empty(shape, _dtype_or_default(dtype))
     return _sampled(arr, lambda t: random_ops.uniform_(t, generator=generator),
                     requires_grad, device)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+def randn(*sizes, size=None, generator=None, dtype=None, device=None,
+           requires_grad=False) -> Tensor:
     """Standard normal values: `empty(size).normal_()`."""
     from .ops import random_ops
-    shape = _size(size, "randn")
+    shape = _size(sizes if size is None else (size,), "randn")
     arr = np.empty(shape, _dtype_or_default(dtype))
     return _sampled(arr, lambda t: random_ops.normal_(t, generator=generator),
                     requires_grad, device)
 
 
-def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
+def randint(low=None, high=None, size=None, *, generator=None, dtype=None, device=None,
             requires_grad=False) -> Tensor:
     """Integers in [low, high) (`randint(high, size)` starts at 0):
     `empty(size, dtype=int64).random_(low, high)`."""
@@ -530,7 +532,9 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
     if size is None:
         low, high, size = 0, low, high
     elif high is None:
-        raise TypeError("randint() missing required argument 'size'")
+        low, high = 0, low
+    elif low is None:
+        low = 0
     shape = _size((size,), "randint")
     arr = np.empty(shape, (dtype or dtypes.int64).np)
     return _sampled(arr, lambda t: random_ops.random_(t, int(low), int(high),
