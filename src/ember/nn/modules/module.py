@@ -596,8 +596,13 @@ class Module:
         return handle
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict,
-                              missing_keys, unexpected_keys, error_msgs,
-                              assign: bool = False) -> None:
+                              missing_keys, unexpected_keys, error_msgs) -> None:
+        """Load this module's own entries (children are loaded by load_state_dict).
+
+        The signature is torch's, so layers can override it the same way (BatchNorm
+        does); `assign` arrives in local_metadata["assign_to_params_buffers"].
+        """
+        assign = local_metadata.get("assign_to_params_buffers", False)
         persistent_buffers = {k: v for k, v in self._buffers.items()
                               if k not in self._non_persistent_buffers_set}
         local_state = {k: v for k, v in itertools.chain(self._parameters.items(),
@@ -677,11 +682,12 @@ class Module:
         state_dict = OrderedDict(state_dict)
 
         def load(module, local_state_dict, prefix=""):
+            metadata = {"assign_to_params_buffers": assign}
             for hook in module._load_state_dict_pre_hooks.values():
-                hook(local_state_dict, prefix, {}, True, missing_keys, unexpected_keys,
+                hook(local_state_dict, prefix, metadata, True, missing_keys, unexpected_keys,
                      error_msgs)
-            module._load_from_state_dict(local_state_dict, prefix, {}, True, missing_keys,
-                                         unexpected_keys, error_msgs, assign)
+            module._load_from_state_dict(local_state_dict, prefix, metadata, True,
+                                         missing_keys, unexpected_keys, error_msgs)
             for name, child in module._modules.items():
                 if child is not None:
                     child_prefix = prefix + name + "."
