@@ -721,3 +721,25 @@ def test_full_backward_hooks_with_tuple_outputs_repeated_calls_and_no_input_grad
         return log
 
     assert run(ember) == run(torch)
+
+
+def test_load_from_state_dict_can_be_overridden_with_torchs_signature():
+    def build(lib):
+        class Renamed(lib.nn.Linear):
+            def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict,
+                                      missing_keys, unexpected_keys, error_msgs):
+                old = prefix + "old_weight"
+                if old in state_dict:  # upgrade a checkpoint that used another name
+                    state_dict[prefix + "weight"] = state_dict.pop(old)
+                super()._load_from_state_dict(state_dict, prefix, local_metadata, strict,
+                                              missing_keys, unexpected_keys, error_msgs)
+
+        return lib.nn.Sequential(Renamed(2, 2))
+
+    for lib in (ember, torch):
+        m = build(lib)
+        result = m.load_state_dict({"0.old_weight": lib.ones(2, 2), "0.bias": lib.zeros(2)})
+        assert repr(result) == "<All keys matched successfully>"
+        assert m[0].weight.sum().item() == 4.0
+        m.load_state_dict({"0.weight": lib.zeros(2, 2), "0.bias": lib.ones(2)}, assign=True)
+        assert m[0].bias.sum().item() == 2.0 and m[0].bias.requires_grad
