@@ -56,6 +56,11 @@ ACTIVATIONS = {
 }
 
 
+# gelu's tanh form: for x << 0 the gradient is 1 + tanh(...) with tanh near -1, so in
+# float32 it is a few ulp of 1 whichever tanh is used (torch's and NumPy's differ by one)
+TOLERANCE = {"gelu_tanh": {"atol": 2e-6}}
+
+
 def _inputs(dtype):
     x = randn(4, 6, dtype=dtype) * 3
     x[0, :3] = [0.0, 3.0, -3.0]  # the kinks of relu/hardsigmoid/hardswish
@@ -65,12 +70,13 @@ def _inputs(dtype):
 @pytest.mark.parametrize("name", ACTIVATIONS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_activation_matches_torch(name, dtype):
-    check(ACTIVATIONS[name], _inputs(dtype))
+    check(ACTIVATIONS[name], _inputs(dtype),
+          **(TOLERANCE.get(name, {}) if dtype == np.float32 else {}))
 
 
 @pytest.mark.parametrize("name", ACTIVATIONS)
 def test_activation_non_contiguous_input(name):
-    check(ACTIVATIONS[name], non_contiguous(_inputs(np.float32)))
+    check(ACTIVATIONS[name], non_contiguous(_inputs(np.float32)), **TOLERANCE.get(name, {}))
 
 
 @pytest.mark.parametrize("name", ACTIVATIONS)

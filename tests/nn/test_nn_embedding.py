@@ -32,7 +32,9 @@ def test_embedding_index_shapes_and_int32_indices():
 
 def test_embedding_repeated_indices_accumulate():
     idx = np.random.default_rng(0).integers(0, 5, size=1000)
-    check(lambda t, w, i: t.nn.functional.embedding(i, w), randn(5, 4), idx)
+    # ~200 float32 gradient rows summed per weight row: allow for the summation order
+    check(lambda t, w, i: t.nn.functional.embedding(i, w), randn(5, 4), idx, grad_atol=2e-5)
+    check(lambda t, w, i: t.nn.functional.embedding(i, w), randn(5, 4, dtype=np.float64), idx)
 
 
 def test_embedding_max_norm_renormalizes_the_weight_in_place():
