@@ -127,8 +127,13 @@ def _steps(batch_sizes, reverse: bool):
     return order[::-1] if reverse else order
 
 
-def _sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-x))
+def _sigmoid_(x):
+    """x <- 1 / (1 + exp(-x)), in place (torch's formula)."""
+    np.negative(x, out=x)
+    np.exp(x, out=x)
+    x += 1
+    np.reciprocal(x, out=x)
+    return x
 
 
 class RecurrentLayer(Primitive):
@@ -138,19 +143,23 @@ class RecurrentLayer(Primitive):
     h0 (B, Hout), c0 (B, H) for LSTM else None, w_hh (G*H, Hout), b_hh (G*H,) or None,
     w_hr (Hout, H) for an LSTM with projections else None.
     Outputs: out (N, Hout), h_n (B, Hout) and, for LSTM, c_n (B, H).
+
+    The forward computes each step's gates in place in (N, ...) buffers that backward
+    reads; with `keep=False` (nothing will be differentiated) it reuses one step's worth.
     """
 
     grad_fn_name = "RecurrentLayerBackward0"
     save_inputs = (0, 1, 2, 3, 4, 5)
 
-    def forward(self, gi, h0, c0, w_hh, b_hh, w_hr, mode, batch_sizes, reverse):
+    def forward(self, gi, h0, c0, w_hh, b_hh, w_hr, mode, batch_sizes, reverse, keep=True):
         self.mode, self.batch_sizes, self.reverse = mode, batch_sizes, reverse
         self.num_outputs = 3 if mode == "LSTM" else 2
         self.w_hh, self.w_hr = w_hh, w_hr
+        self.keep = keep
         steps = _steps(batch_sizes, reverse)
         h = h0.copy()
         out = np.empty((gi.shape[0], h0.shape[1]), gi.dtype)
-        self.h_prev = np.empty_like(out)
+        self.h_prev = self._buffer(out.shape, out.dtype, h0.shape[0])
         w_hh_t = w_hh.T
         if mode == "LSTM":
             return self._forward_lstm(gi, h, c0.copy(), w_hh_t, b_hh, w_hr, steps, out)
@@ -159,61 +168,90 @@ class RecurrentLayer(Primitive):
         relu = mode == "RNN_RELU"
         for _, off, n in steps:
             rows = slice(off, off + n)
-            self.h_prev[rows] = h[:n]
-            pre = gi[rows] + h[:n] @ w_hh_t
+            hp = h[:n]
+            self._slot(self.h_prev, rows, n)[...] = hp
+            pre = out[rows]
+            np.matmul(hp, w_hh_t, out=pre)
             if b_hh is not None:
                 pre += b_hh
-            h[:n] = np.maximum(pre, 0) if relu else np.tanh(pre)
-            out[rows] = h[:n]
+            pre += gi[rows]
+            if relu:
+                np.maximum(pre, 0, out=pre)
+            else:
+                np.tanh(pre, out=pre)
+            h[:n] = pre
         self.out = out
         return out, h
 
+    def _buffer(self, shape, dtype, batch):
+        """(N, ...) storage for backward, or one step's scratch when nothing is kept."""
+        return np.empty(shape if self.keep else (batch, *shape[1:]), dtype)
+
+    def _slot(self, buffer, rows, n):
+        return buffer[rows] if self.keep else buffer[:n]
+
     def _forward_gru(self, gi, h, w_hh_t, b_hh, steps, out):
-        H = h.shape[1]
-        self.r, self.z, self.n, self.ghn = (np.empty_like(out) for _ in range(4))
+        H, B = h.shape[1], h.shape[0]
+        self.r, self.z, self.n, self.ghn = (self._buffer(out.shape, out.dtype, B)
+                                            for _ in range(4))
         for _, off, n in steps:
             rows = slice(off, off + n)
             hp = h[:n]
-            self.h_prev[rows] = hp
+            self._slot(self.h_prev, rows, n)[...] = hp
             gh = hp @ w_hh_t
             if b_hh is not None:
                 gh += b_hh
             g = gi[rows]
-            r = _sigmoid(g[:, :H] + gh[:, :H])
-            z = _sigmoid(g[:, H:2 * H] + gh[:, H:2 * H])
+            r = self._slot(self.r, rows, n)
+            _sigmoid_(np.add(g[:, :H], gh[:, :H], out=r))
+            z = self._slot(self.z, rows, n)
+            _sigmoid_(np.add(g[:, H:2 * H], gh[:, H:2 * H], out=z))
             ghn = gh[:, 2 * H:]
-            new = np.tanh(g[:, 2 * H:] + r * ghn)
-            h[:n] = (hp - new) * z + new
-            out[rows] = h[:n]
-            self.r[rows], self.z[rows], self.n[rows], self.ghn[rows] = r, z, new, ghn
+            self._slot(self.ghn, rows, n)[...] = ghn
+            new = self._slot(self.n, rows, n)
+            np.multiply(ghn, r, out=new)
+            new += g[:, 2 * H:]
+            np.tanh(new, out=new)
+            h_new = out[rows]
+            np.subtract(hp, new, out=h_new)  # h' = (h - n) * z + n
+            h_new *= z
+            h_new += new
+            h[:n] = h_new
         return out, h
 
     def _forward_lstm(self, gi, h, c, w_hh_t, b_hh, w_hr, steps, out):
-        H = c.shape[1]
+        H, B = c.shape[1], c.shape[0]
         N = gi.shape[0]
-        self.c_prev = np.empty((N, H), gi.dtype)
-        self.gates = np.empty((N, 4 * H), gi.dtype)  # activated i, f, g, o
-        self.tanh_c = np.empty((N, H), gi.dtype)
-        self.h_raw = np.empty((N, H), gi.dtype) if w_hr is not None else None
+        self.c_prev = self._buffer((N, H), gi.dtype, B)
+        self.gates = self._buffer((N, 4 * H), gi.dtype, B)  # activated i, f, g, o
+        self.tanh_c = self._buffer((N, H), gi.dtype, B)
+        self.h_raw = self._buffer((N, H), gi.dtype, B) if w_hr is not None else None
         for _, off, n in steps:
             rows = slice(off, off + n)
-            self.h_prev[rows] = h[:n]
-            self.c_prev[rows] = c[:n]
-            gates = gi[rows] + h[:n] @ w_hh_t
+            hp, cp = h[:n], c[:n]
+            self._slot(self.h_prev, rows, n)[...] = hp
+            self._slot(self.c_prev, rows, n)[...] = cp
+            act = self._slot(self.gates, rows, n)
+            np.matmul(hp, w_hh_t, out=act)
             if b_hh is not None:
-                gates += b_hh
-            act = _sigmoid(gates)
-            act[:, 2 * H:3 * H] = np.tanh(gates[:, 2 * H:3 * H])
+                act += b_hh
+            act += gi[rows]
+            _sigmoid_(act[:, :2 * H])
+            np.tanh(act[:, 2 * H:3 * H], out=act[:, 2 * H:3 * H])
+            _sigmoid_(act[:, 3 * H:])
             i, f, g, o = act[:, :H], act[:, H:2 * H], act[:, 2 * H:3 * H], act[:, 3 * H:]
-            c[:n] = f * c[:n] + i * g
-            tc = np.tanh(c[:n])
-            h_new = o * tc
+            ig = i * g
+            cp *= f  # c' = f * c + i * g
+            cp += ig
+            tc = self._slot(self.tanh_c, rows, n)
+            np.tanh(cp, out=tc)
             if w_hr is not None:
-                self.h_raw[rows] = h_new
-                h_new = h_new @ w_hr.T
-            h[:n] = h_new
-            out[rows] = h_new
-            self.gates[rows], self.tanh_c[rows] = act, tc
+                h_raw = self._slot(self.h_raw, rows, n)
+                np.multiply(o, tc, out=h_raw)
+                np.matmul(h_raw, w_hr.T, out=out[rows])
+            else:
+                np.multiply(o, tc, out=out[rows])
+            h[:n] = out[rows]
         return out, h, c
 
     def backward(self, *grads):
@@ -337,5 +375,7 @@ def recurrent_layer_reference(gi, h0, c0, w_hh, b_hh, w_hr, mode, batch_sizes, r
 
 def recurrent_layer(gi, h0, c0, w_hh, b_hh, w_hr, mode: str, batch_sizes, reverse: bool):
     """Run one direction of one layer; see `RecurrentLayer`. batch_sizes: list of ints."""
-    return RecurrentLayer.apply(gi, h0, c0, w_hh, b_hh, w_hr, mode=mode,
-                                batch_sizes=list(batch_sizes), reverse=reverse)
+    inputs = (gi, h0, c0, w_hh, b_hh, w_hr)
+    keep = grad_mode._enabled and any(x is not None and x.requires_grad for x in inputs)
+    return RecurrentLayer.apply(*inputs, mode=mode, batch_sizes=list(batch_sizes),
+                                reverse=reverse, keep=keep)
