@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import pickle
+import warnings
 from collections import OrderedDict
 from math import sqrt
 
@@ -743,3 +744,66 @@ def test_load_from_state_dict_can_be_overridden_with_torchs_signature():
         assert m[0].weight.sum().item() == 4.0
         m.load_state_dict({"0.weight": lib.zeros(2, 2), "0.bias": lib.ones(2)}, assign=True)
         assert m[0].bias.sum().item() == 2.0 and m[0].bias.requires_grad
+
+
+def _legacy_hook_log(lib, build, make_args):
+    log = []
+    m = build(lib)
+    m.register_backward_hook(lambda mod, gi, go: log.append(
+        ([None if g is None else tuple(g.shape) for g in gi], [tuple(g.shape) for g in go])))
+    args = make_args(lib)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = m(*args)
+    log.append([(w.category.__name__, str(w.message)) for w in caught])
+    out.sum().backward()
+    return log
+
+
+def _mul_module(lib):
+    class Mul(lib.nn.Module):
+        def forward(self, a, b):
+            return a * b
+    return Mul()
+
+
+def _sum_module(lib):
+    class Twice(lib.nn.Module):
+        def forward(self, a):
+            return (a * 2).sum()
+    return Twice()
+
+
+def _nonleaf(lib, *shapes):
+    return tuple(lib.ones(*s, requires_grad=True) * 1 for s in shapes)
+
+
+@pytest.mark.parametrize("build,shapes", [(_mul_module, [(2,), (2,)]), (_sum_module, [(3,)])])
+def test_legacy_backward_hook_sees_the_last_nodes_gradients_and_warns_like_torch(build, shapes):
+    def make_args(lib):
+        return _nonleaf(lib, *shapes)
+    assert _legacy_hook_log(ember, build, make_args) == \
+        _legacy_hook_log(torch, build, make_args)
+
+
+@pytest.mark.xfail(strict=True, reason="autograd/engine.py runs node post-hooks before "
+                   "reducing a broadcast gradient to its input's shape (torch reduces first)")
+def test_legacy_backward_hook_on_linear_sees_reduced_bias_gradient():
+    def make_args(lib):
+        return _nonleaf(lib, (1, 2))
+    assert _legacy_hook_log(ember, lambda lib: lib.nn.Linear(2, 1), make_args) == \
+        _legacy_hook_log(torch, lambda lib: lib.nn.Linear(2, 1), make_args)
+
+
+def test_legacy_and_full_backward_hooks_do_not_mix():
+    def fn(lib):
+        m = lib.nn.Linear(1, 1)
+        m.register_backward_hook(lambda *a: None)
+        m.register_full_backward_hook(lambda *a: None)
+    same_error(fn)
+
+    def other_order(lib):
+        m = lib.nn.Linear(1, 1)
+        m.register_full_backward_hook(lambda *a: None)
+        m.register_backward_hook(lambda *a: None)
+    same_error(other_order)

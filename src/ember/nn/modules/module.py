@@ -778,6 +778,35 @@ class Module:
             self._backward_hooks.move_to_end(handle.id, last=False)
         return handle
 
+    def register_backward_hook(self, hook) -> RemovableHandle:
+        """Deprecated: hook(module, grad_input, grad_output) on the node that made the output.
+
+        grad_input are the gradients for that one node's inputs, which are the module's
+        inputs only when forward is a single op; use register_full_backward_hook.
+        """
+        if self._is_full_backward_hook is True:
+            raise RuntimeError("Cannot use both regular backward hooks and full backward hooks "
+                               "on a single Module. Please use only one of them.")
+        self._is_full_backward_hook = False
+        handle = RemovableHandle(self._backward_hooks)
+        self._backward_hooks[handle.id] = hook
+        return handle
+
+    def _register_non_full_backward_hooks(self, args, result) -> None:
+        var = result
+        while not isinstance(var, Tensor):
+            if isinstance(var, dict):
+                var = next(v for v in var.values() if isinstance(v, Tensor))
+            else:
+                var = var[0]
+        grad_fn = var.grad_fn
+        if grad_fn is None:
+            return
+        for hook in self._backward_hooks.values():
+            grad_fn.register_hook(functools.partial(_call_non_full_hook, hook,
+                                                    weakref.ref(self)))
+        _warn_non_full_backward_hook(args, result, grad_fn)
+
     # ---- calling ------------------------------------------------------------------------
     def _call_impl(self, *args, **kwargs):
         forward_call = self.forward
@@ -803,8 +832,10 @@ class Module:
                         args = out if isinstance(out, tuple) else (out,)
 
             bw_hook = None
-            if self._backward_hooks or self._backward_pre_hooks:
-                bw_hook = BackwardHook(self, list(self._backward_hooks.values()),
+            full = self._is_full_backward_hook is True
+            if (full and self._backward_hooks) or self._backward_pre_hooks:
+                bw_hook = BackwardHook(self,
+                                       list(self._backward_hooks.values()) if full else [],
                                        list(self._backward_pre_hooks.values()))
                 args = bw_hook.setup_input_hook(args)
 
@@ -826,6 +857,8 @@ class Module:
                                   f"Tensor or a tuple of Tensors but received {type(result)}",
                                   stacklevel=2)
                 result = bw_hook.setup_output_hook(result)
+            if self._is_full_backward_hook is False and self._backward_hooks:
+                self._register_non_full_backward_hooks(args, result)
             return result
         except Exception:
             for hook_id, hook in self._forward_hooks.items():
@@ -866,6 +899,54 @@ class Module:
             else:
                 main += "\n  " + "\n  ".join(lines) + "\n"
         return main + ")"
+
+
+def _call_non_full_hook(hook, module_ref, grad_input, grad_output):
+    module = module_ref()
+    if module is None:
+        raise RuntimeError("You are trying to call the hook of a dead Module!")
+    return hook(module, grad_input, grad_output)
+
+
+def _warn_non_full_backward_hook(inputs, result, grad_fn) -> None:
+    """torch's FutureWarnings for the cases where a non-full hook misses gradients."""
+    def warn(text):
+        warnings.warn(text, FutureWarning, stacklevel=4)
+
+    use_full = "Please use register_full_backward_hook to get the documented behavior."
+    if not isinstance(result, Tensor):
+        if not (isinstance(result, tuple) and all(isinstance(r, Tensor) for r in result)):
+            warn("Using non-full backward hooks on a Module that does not return a single "
+                 "Tensor or a tuple of Tensors is deprecated and will be removed in future "
+                 "versions. This hook will be missing some of the grad_output. " + use_full)
+            return
+    else:
+        result = (result,)
+    if not isinstance(inputs, Tensor):
+        if not (isinstance(inputs, tuple) and all(isinstance(i, Tensor) for i in inputs)):
+            warn("Using non-full backward hooks on a Module that does not take as input a "
+                 "single Tensor or a tuple of Tensors is deprecated and will be removed in "
+                 "future versions. This hook will be missing some of the grad_input. "
+                 + use_full)
+            return
+    else:
+        inputs = (inputs,)
+    out_grad_fn = {r.grad_fn for r in result if r.grad_fn is not None}
+    if not out_grad_fn or (len(out_grad_fn) == 1 and grad_fn not in out_grad_fn):
+        warn("Using a non-full backward hook when outputs are nested in python data structure "
+             "is deprecated and will be removed in future versions. This hook will be "
+             "missing some grad_output.")
+    elif len(out_grad_fn) > 1:
+        warn("Using a non-full backward hook when outputs are generated by different autograd "
+             "Nodes is deprecated and will be removed in future versions. This hook will be "
+             "missing some grad_output. " + use_full)
+    else:
+        inputs_grad_fn = {i.grad_fn for i in inputs if i.grad_fn is not None}
+        next_functions = {n[0] for n in grad_fn.next_functions}
+        if inputs_grad_fn != next_functions:
+            warn("Using a non-full backward hook when the forward contains multiple autograd "
+                 "Nodes is deprecated and will be removed in future versions. This hook will be "
+                 "missing some grad_input. " + use_full)
 
 
 def _remove_from(name, *dicts_or_sets) -> None:
