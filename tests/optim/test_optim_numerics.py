@@ -190,3 +190,47 @@ def test_non_contiguous_zero_dim_and_empty_parameters(name, kwargs):
     for a, b in zip(*results):
         assert a.shape == b.shape
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+@pytest.mark.parametrize(("name", "kwargs"), [
+    ("SGD", {"lr": 0.1, "momentum": 0.9, "weight_decay": 0.1}),
+    ("Adam", {"lr": 0.05, "amsgrad": True, "weight_decay": 0.1}), ("AdamW", {"lr": 0.05}),
+    ("RMSprop", {"centered": True, "momentum": 0.5}),
+    ("Adagrad", {"initial_accumulator_value": 0.2}), ("Adadelta", {"weight_decay": 0.1}),
+    ("Adamax", {"maximize": True}), ("NAdam", {}), ("RAdam", {"betas": (0.5, 0.7)}),
+])
+def test_complex_parameters_are_updated_as_real_pairs_like_torch(name, kwargs, dtype):
+    # torch applies the adaptive updates to view_as_real(param): real and imaginary
+    # parts are separate coordinates.
+    init = (RNG.standard_normal((3, 2)) + 1j * RNG.standard_normal((3, 2))).astype(dtype)
+    scale = RNG.standard_normal((3, 2)) + 1j * RNG.standard_normal((3, 2))
+    results = []
+    for lib in (ember, torch):
+        p = lib.tensor(init, requires_grad=True)
+        opt = getattr(lib.optim, name)([p], **kwargs)
+        for _ in range(10):
+            x = p.detach().numpy().astype(np.complex128)
+            p.grad = lib.tensor((np.tanh(x.real) * scale + 1j * np.cos(x.imag)).astype(dtype))
+            opt.step()
+        results.append(p.detach().numpy().copy())
+    tol = 1e-5 if dtype == "complex64" else 1e-12
+    np.testing.assert_allclose(results[0], results[1], rtol=tol, atol=tol)
+
+
+def test_lbfgs_complex_parameter_like_torch():
+    target = np.array([1 + 2j, -0.5 + 0.25j, 0.3 - 1j])
+    results = []
+    for lib in (ember, torch):
+        p = lib.tensor(np.zeros(3, np.complex128), requires_grad=True)
+        opt = lib.optim.LBFGS([p], line_search_fn="strong_wolfe")
+
+        def closure(p=p, opt=opt, lib=lib):
+            opt.zero_grad()
+            d = p.detach().numpy() - target
+            p.grad = lib.tensor(2 * d + 0.1 * d**3)
+            return lib.tensor(float(np.sum(np.abs(d) ** 2)))
+
+        opt.step(closure)
+        results.append(p.detach().numpy().copy())
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-12, atol=1e-12)

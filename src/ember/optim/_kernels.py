@@ -64,8 +64,8 @@ def addcdiv_(x, t1, t2, value: float, tmp: np.ndarray) -> None:
     np.add(x, tmp, out=x)
 
 
-def effective_grad(p: Tensor, maximize: bool, weight_decay: float, scratch: Scratch,
-                   tmp: np.ndarray) -> np.ndarray:
+def effective_grad(p: Tensor, maximize: bool, weight_decay: float,
+                   scratch: Scratch) -> np.ndarray:
     """The gradient an update uses: negated when maximizing, plus `weight_decay * p`
     (torch's `grad.add(param, alpha=weight_decay)`), never modifying `p.grad`."""
     g = p._grad._data
@@ -73,10 +73,22 @@ def effective_grad(p: Tensor, maximize: bool, weight_decay: float, scratch: Scra
         g = np.negative(g, out=scratch.get(g, 9))
     if weight_decay != 0:
         out = scratch.get(g, 9)
+        tmp = scratch.get(g, 8)
         np.multiply(p._data, weight_decay, out=tmp)
         np.add(g, tmp, out=out)
         g = out
     return g
+
+
+def as_real(a: np.ndarray) -> np.ndarray:
+    """A complex array seen as real pairs in a trailing dimension of 2 (torch's
+    `view_as_real`, which the adaptive optimizers apply to complex parameters); real
+    arrays are returned unchanged."""
+    if a.dtype.kind != "c":
+        return a
+    r = a.real
+    return np.lib.stride_tricks.as_strided(r, shape=a.shape + (2,),
+                                           strides=r.strides + (r.itemsize,))
 
 
 def zeros_state(p: Tensor) -> Tensor:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from ._kernels import Scratch, add_, addcmul_, bump, effective_grad, zeros_state
+from ._kernels import Scratch, add_, addcmul_, as_real, bump, effective_grad, zeros_state
 from .optimizer import Optimizer, _scalar_tensor, _to_scalar
 
 __all__ = ["Adadelta"]
@@ -66,13 +66,13 @@ class Adadelta(Optimizer):
                     state["step"] = _scalar_tensor(0.0)
                     state["square_avg"] = zeros_state(p)
                     state["acc_delta"] = zeros_state(p)
-                x = p._data
+                x = as_real(p._data)
                 tmp = scratch.get(x)
                 state["step"]._data += 1
                 bump(state["step"])
-                g = effective_grad(p, group["maximize"], group["weight_decay"], scratch, tmp)
+                g = as_real(effective_grad(p, group["maximize"], group["weight_decay"], scratch))
                 square_avg, acc_delta = state["square_avg"], state["acc_delta"]
-                sq, acc = square_avg._data, acc_delta._data
+                sq, acc = as_real(square_avg._data), as_real(acc_delta._data)
                 np.multiply(sq, rho, out=sq)
                 addcmul_(sq, g, g, 1 - rho, tmp)
                 std = scratch.get(x, 1)

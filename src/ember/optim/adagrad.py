@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from ._kernels import Scratch, addcdiv_, addcmul_, bump, effective_grad
+from ._kernels import Scratch, addcdiv_, addcmul_, as_real, bump, effective_grad
 from .optimizer import Optimizer, _scalar_tensor, _to_scalar
 
 __all__ = ["Adagrad"]
@@ -60,8 +60,10 @@ class Adagrad(Optimizer):
     def _init_state(self, p, initial_accumulator_value) -> None:
         state = self.state[p]
         state["step"] = _scalar_tensor(0.0)
-        state["sum"] = Tensor._make(np.full(p._data.shape, initial_accumulator_value,
-                                            p._data.dtype))
+        value = initial_accumulator_value
+        if p._data.dtype.kind == "c":
+            value = complex(value, value)  # torch fills real and imaginary parts alike
+        state["sum"] = Tensor._make(np.full(p._data.shape, value, p._data.dtype))
 
     def __setstate__(self, state: dict) -> None:
         super().__setstate__(state)
@@ -88,19 +90,19 @@ class Adagrad(Optimizer):
                 state = self.state[p]
                 if len(state) == 0:
                     self._init_state(p, self.defaults["initial_accumulator_value"])
-                x = p._data
+                x = as_real(p._data)
                 tmp = scratch.get(x)
                 step_t = state["step"]
                 step_t._data += 1
                 bump(step_t)
                 step = step_t.item()
-                g = effective_grad(p, group["maximize"], group["weight_decay"], scratch, tmp)
+                g = as_real(effective_grad(p, group["maximize"], group["weight_decay"], scratch))
                 clr = lr / (1 + (step - 1) * lr_decay)
                 state_sum = state["sum"]
-                addcmul_(state_sum._data, g, g, 1, tmp)
+                addcmul_(as_real(state_sum._data), g, g, 1, tmp)
                 bump(state_sum)
                 std = scratch.get(x, 1)
-                np.sqrt(state_sum._data, out=std)
+                np.sqrt(as_real(state_sum._data), out=std)
                 np.add(std, eps, out=std)
                 addcdiv_(x, g, std, -clr, tmp)
                 bump(p)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from ._kernels import Scratch, addcdiv_, addcmul_, effective_grad, lerp_, zeros_state
+from ._kernels import Scratch, addcdiv_, addcmul_, as_real, effective_grad, lerp_, zeros_state
 from .optimizer import Optimizer, _scalar_tensor, _to_scalar
 
 __all__ = ["Adam"]
@@ -104,20 +104,21 @@ class Adam(Optimizer):
                     state["exp_avg_sq"] = zeros_state(p)
                     if amsgrad:
                         state["max_exp_avg_sq"] = zeros_state(p)
-                x = p._data
+                x = as_real(p._data)
                 tmp = scratch.get(x)
                 step_t = state["step"]
                 step_t._data += 1
                 step_t._vc[0] += 1
                 if weight_decay != 0 and decoupled:
                     np.multiply(x, 1 - lr * weight_decay, out=x)
-                    g = effective_grad(p, group["maximize"], 0, scratch, tmp)
+                    g = as_real(effective_grad(p, group["maximize"], 0, scratch))
                 else:
-                    g = effective_grad(p, group["maximize"], weight_decay, scratch, tmp)
+                    g = as_real(effective_grad(p, group["maximize"], weight_decay, scratch))
                 exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-                lerp_(exp_avg._data, g, 1 - beta1, tmp)
-                np.multiply(exp_avg_sq._data, beta2, out=exp_avg_sq._data)
-                addcmul_(exp_avg_sq._data, g, g, 1 - beta2, tmp)
+                m, v = as_real(exp_avg._data), as_real(exp_avg_sq._data)
+                lerp_(m, g, 1 - beta1, tmp)
+                np.multiply(v, beta2, out=v)
+                addcmul_(v, g, g, 1 - beta2, tmp)
                 exp_avg._vc[0] += 1
                 exp_avg_sq._vc[0] += 1
 
@@ -126,17 +127,17 @@ class Adam(Optimizer):
                 bias_correction2 = 1 - beta2**step
                 step_size = lr / bias_correction1
                 bias_correction2_sqrt = bias_correction2**0.5
-                second = exp_avg_sq._data
                 if amsgrad:
                     max_sq = state["max_exp_avg_sq"]
-                    np.maximum(max_sq._data, second, out=max_sq._data)
+                    v_max = as_real(max_sq._data)
+                    np.maximum(v_max, v, out=v_max)
                     max_sq._vc[0] += 1
-                    second = max_sq._data
+                    v = v_max
                 denom = scratch.get(x, 1)
-                np.sqrt(second, out=denom)
+                np.sqrt(v, out=denom)
                 np.divide(denom, bias_correction2_sqrt, out=denom)
                 np.add(denom, eps, out=denom)
-                addcdiv_(x, exp_avg._data, denom, -step_size, tmp)
+                addcdiv_(x, m, denom, -step_size, tmp)
                 p._vc[0] += 1  # an in-place update, as torch's add_ bumps the version
         return loss
 

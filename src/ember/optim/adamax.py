@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._kernels import Scratch, addcdiv_, bump, effective_grad, lerp_, zeros_state
+from ._kernels import Scratch, addcdiv_, as_real, bump, effective_grad, lerp_, zeros_state
 from .adam import check_betas, check_lr_eps_wd
 from .optimizer import Optimizer, _scalar_tensor, _to_scalar
 
@@ -61,21 +61,21 @@ class Adamax(Optimizer):
                     state["step"] = _scalar_tensor(0.0)
                     state["exp_avg"] = zeros_state(p)
                     state["exp_inf"] = zeros_state(p)
-                x = p._data
+                x = as_real(p._data)
                 tmp = scratch.get(x)
                 step_t = state["step"]
                 step_t._data += 1
                 bump(step_t)
-                g = effective_grad(p, group["maximize"], group["weight_decay"], scratch, tmp)
+                g = as_real(effective_grad(p, group["maximize"], group["weight_decay"], scratch))
                 exp_avg, exp_inf = state["exp_avg"], state["exp_inf"]
-                lerp_(exp_avg._data, g, 1 - beta1, tmp)
-                inf = exp_inf._data
+                lerp_(as_real(exp_avg._data), g, 1 - beta1, tmp)
+                inf = as_real(exp_inf._data)
                 np.multiply(inf, beta2, out=inf)
                 np.abs(g, out=tmp)
                 np.add(tmp, eps, out=tmp)
                 np.maximum(inf, tmp, out=inf)
                 bump(exp_avg, exp_inf)
                 clr = lr / (1 - beta1 ** step_t.item())
-                addcdiv_(x, exp_avg._data, inf, -clr, tmp)
+                addcdiv_(x, as_real(exp_avg._data), inf, -clr, tmp)
                 bump(p)
         return loss

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..tensor import Tensor
-from ._kernels import bump
+from ._kernels import as_real, bump
 from .optimizer import Optimizer, _to_scalar
 
 __all__ = ["LBFGS"]
@@ -180,14 +180,17 @@ class LBFGS(Optimizer):
         self._params = self.param_groups[0]["params"]
 
     def _gather_flat_grad(self) -> np.ndarray:
-        views = [np.zeros(p._data.size, p._data.dtype) if p._grad is None
-                 else p._grad._data.reshape(-1) for p in self._params]
+        views = []
+        for p in self._params:
+            x = as_real(p._data)
+            views.append(np.zeros(x.size, x.dtype) if p._grad is None
+                         else as_real(p._grad._data).reshape(-1))
         return np.concatenate(views, 0)
 
     def _add_grad(self, step_size, update: np.ndarray) -> None:
         offset = 0
         for p in self._params:
-            x = p._data
+            x = as_real(p._data)
             n = x.size
             chunk = update[offset:offset + n].reshape(x.shape)
             if step_size == 1:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._kernels import Scratch, addcdiv_, addcmul_, bump, effective_grad, lerp_, zeros_state
+from ._kernels import Scratch, addcdiv_, addcmul_, as_real, bump, effective_grad, lerp_, zeros_state
 from .adam import check_betas, check_lr_eps_wd
 from .optimizer import Optimizer, _scalar_tensor, _to_scalar
 
@@ -73,7 +73,7 @@ class NAdam(Optimizer):
                     state["mu_product"] = _scalar_tensor(1.0)
                     state["exp_avg"] = zeros_state(p)
                     state["exp_avg_sq"] = zeros_state(p)
-                x = p._data
+                x = as_real(p._data)
                 tmp = scratch.get(x)
                 step_t, mu_product = state["step"], state["mu_product"]
                 step_t._data += 1
@@ -82,27 +82,27 @@ class NAdam(Optimizer):
                 bias_correction2 = 1 - beta2**step
                 if weight_decay != 0 and decoupled:
                     np.multiply(x, 1 - lr * weight_decay, out=x)
-                    g = effective_grad(p, group["maximize"], 0, scratch, tmp)
+                    g = as_real(effective_grad(p, group["maximize"], 0, scratch))
                 else:
-                    g = effective_grad(p, group["maximize"], weight_decay, scratch, tmp)
+                    g = as_real(effective_grad(p, group["maximize"], weight_decay, scratch))
                 mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
                 mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
                 # mu_product is a 0-d float32 tensor in torch: the product rounds each step.
                 mu_product._data *= mu
                 bump(mu_product)
                 exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-                lerp_(exp_avg._data, g, 1 - beta1, tmp)
-                np.multiply(exp_avg_sq._data, beta2, out=exp_avg_sq._data)
-                addcmul_(exp_avg_sq._data, g, g, 1 - beta2, tmp)
+                lerp_(as_real(exp_avg._data), g, 1 - beta1, tmp)
+                np.multiply(as_real(exp_avg_sq._data), beta2, out=as_real(exp_avg_sq._data))
+                addcmul_(as_real(exp_avg_sq._data), g, g, 1 - beta2, tmp)
                 bump(exp_avg, exp_avg_sq)
                 denom = scratch.get(x, 1)
-                np.divide(exp_avg_sq._data, bias_correction2, out=denom)
+                np.divide(as_real(exp_avg_sq._data), bias_correction2, out=denom)
                 np.sqrt(denom, out=denom)
                 mu_product_value = mu_product.item()
                 mu_product_next = mu_product_value * mu_next
                 np.add(denom, eps, out=denom)
                 addcdiv_(x, g, denom, -lr * (1.0 - mu) / (1.0 - mu_product_value), tmp)
-                addcdiv_(x, exp_avg._data, denom, (-lr * mu_next) / (1.0 - mu_product_next),
-                         tmp)
+                addcdiv_(x, as_real(exp_avg._data), denom,
+                         (-lr * mu_next) / (1.0 - mu_product_next), tmp)
                 bump(p)
         return loss

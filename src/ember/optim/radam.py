@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._kernels import Scratch, addcmul_, bump, effective_grad, lerp_, zeros_state
+from ._kernels import Scratch, addcmul_, as_real, bump, effective_grad, lerp_, zeros_state
 from .adam import check_betas, check_lr_eps_wd
 from .optimizer import Optimizer, _scalar_tensor, _to_scalar
 
@@ -65,7 +65,7 @@ class RAdam(Optimizer):
                     state["step"] = _scalar_tensor(0.0)
                     state["exp_avg"] = zeros_state(p)
                     state["exp_avg_sq"] = zeros_state(p)
-                x = p._data
+                x = as_real(p._data)
                 tmp = scratch.get(x)
                 step_t = state["step"]
                 step_t._data += 1
@@ -73,26 +73,26 @@ class RAdam(Optimizer):
                 step = step_t.item()
                 if weight_decay != 0 and decoupled:
                     np.multiply(x, 1 - lr * weight_decay, out=x)
-                    g = effective_grad(p, group["maximize"], 0, scratch, tmp)
+                    g = as_real(effective_grad(p, group["maximize"], 0, scratch))
                 else:
-                    g = effective_grad(p, group["maximize"], weight_decay, scratch, tmp)
+                    g = as_real(effective_grad(p, group["maximize"], weight_decay, scratch))
                 exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-                lerp_(exp_avg._data, g, 1 - beta1, tmp)
-                np.multiply(exp_avg_sq._data, beta2, out=exp_avg_sq._data)
-                addcmul_(exp_avg_sq._data, g, g, 1 - beta2, tmp)
+                lerp_(as_real(exp_avg._data), g, 1 - beta1, tmp)
+                np.multiply(as_real(exp_avg_sq._data), beta2, out=as_real(exp_avg_sq._data))
+                addcmul_(as_real(exp_avg_sq._data), g, g, 1 - beta2, tmp)
                 bump(exp_avg, exp_avg_sq)
 
                 bias_correction1 = 1 - beta1**step
                 bias_correction2 = 1 - beta2**step
                 update = scratch.get(x, 1)
-                np.divide(exp_avg._data, bias_correction1, out=update)
+                np.divide(as_real(exp_avg._data), bias_correction1, out=update)
                 np.multiply(update, lr, out=update)
                 rho_inf = 2 / (1 - beta2) - 1
                 rho_t = rho_inf - 2 * step * (beta2**step) / bias_correction2
                 if rho_t > 5.0:
                     # torch's `scalar / tensor` is `tensor.reciprocal() * scalar`.
                     adaptive_lr = scratch.get(x, 2)
-                    np.sqrt(exp_avg_sq._data, out=adaptive_lr)
+                    np.sqrt(as_real(exp_avg_sq._data), out=adaptive_lr)
                     np.add(adaptive_lr, eps, out=adaptive_lr)
                     np.reciprocal(adaptive_lr, out=adaptive_lr)
                     np.multiply(adaptive_lr, bias_correction2**0.5, out=adaptive_lr)

@@ -5,7 +5,17 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from ._kernels import Scratch, add_, addcdiv_, addcmul_, bump, effective_grad, lerp_, zeros_state
+from ._kernels import (
+    Scratch,
+    add_,
+    addcdiv_,
+    addcmul_,
+    as_real,
+    bump,
+    effective_grad,
+    lerp_,
+    zeros_state,
+)
 from .optimizer import Optimizer, _scalar_tensor, _to_scalar
 
 __all__ = ["RMSprop"]
@@ -78,30 +88,30 @@ class RMSprop(Optimizer):
                         state["momentum_buffer"] = zeros_state(p)
                     if centered:
                         state["grad_avg"] = zeros_state(p)
-                x = p._data
+                x = as_real(p._data)
                 tmp = scratch.get(x)
                 state["step"]._data += 1
                 bump(state["step"])
-                g = effective_grad(p, group["maximize"], group["weight_decay"], scratch, tmp)
+                g = as_real(effective_grad(p, group["maximize"], group["weight_decay"], scratch))
                 square_avg = state["square_avg"]
-                sq = square_avg._data
+                sq = as_real(square_avg._data)
                 np.multiply(sq, alpha, out=sq)
                 addcmul_(sq, g, g, 1 - alpha, tmp)
                 bump(square_avg)
                 avg = scratch.get(x, 1)
                 if centered:
                     grad_avg = state["grad_avg"]
-                    lerp_(grad_avg._data, g, 1 - alpha, tmp)
+                    lerp_(as_real(grad_avg._data), g, 1 - alpha, tmp)
                     bump(grad_avg)
                     np.copyto(avg, sq)
-                    addcmul_(avg, grad_avg._data, grad_avg._data, -1, tmp)
+                    addcmul_(avg, as_real(grad_avg._data), as_real(grad_avg._data), -1, tmp)
                     np.sqrt(avg, out=avg)
                 else:
                     np.sqrt(sq, out=avg)
                 np.add(avg, eps, out=avg)
                 if momentum > 0:
                     buf = state["momentum_buffer"]
-                    b = buf._data
+                    b = as_real(buf._data)
                     np.multiply(b, momentum, out=b)
                     addcdiv_(b, g, avg, 1, tmp)
                     bump(buf)

@@ -77,7 +77,7 @@ class SGD(Optimizer):
                 x = p._data
                 tmp = scratch.get(x)
                 if maximize or weight_decay != 0:
-                    g = effective_grad(p, maximize, weight_decay, scratch, tmp)
+                    g = effective_grad(p, maximize, weight_decay, scratch)
                 else:
                     g = p._grad._data
                 if momentum != 0:
