@@ -246,6 +246,21 @@ def test_get_submodule_parameter_buffer_and_their_errors():
         assert str(ei.value) == str(ti.value)
 
 
+def test_set_submodule_and_its_errors_match_torch():
+    e, t = both(make_net)
+    e.set_submodule("block.fc", ember.nn.Linear(3, 5))
+    t.set_submodule("block.fc", torch.nn.Linear(3, 5))
+    e.set_submodule("block.extra", ember.nn.Identity())
+    t.set_submodule("block.extra", torch.nn.Identity())
+    assert normalize_message(repr(t)) == repr(e)
+    for call in (lambda lib, m: m.set_submodule("", lib.nn.Identity()),
+                 lambda lib, m: m.set_submodule("block.fc", 3),
+                 lambda lib, m: m.set_submodule("block.new", lib.nn.Identity(), strict=True),
+                 lambda lib, m: m.set_submodule("block.scale", lib.nn.Identity()),
+                 lambda lib, m: m.set_submodule("nope.fc", lib.nn.Identity())):
+        same_error(lambda lib, call=call: call(lib, make_net(lib)))
+
+
 def test_train_eval_apply_and_requires_grad():
     e, t = both(make_net)
     for m in (e, t):
