@@ -358,7 +358,7 @@ def _fma32(a, b, c):
     midpoint between two float32s; those few values are corrected from the sum's
     exact error (two-sum)."""
     s = np.multiply(a, b, dtype=np.float64)
-    s += np.asarray(c, np.float64)
+    np.add(s, c, out=s)
     low = s.view(np.int64) & 0x1FFFFFFF
     tie = low == 0x10000000
     if tie.any():
