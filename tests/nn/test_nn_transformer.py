@@ -125,3 +125,25 @@ def test_errors_like_torch():
                 randn(5, 2, 8))
     check_error(lambda t, s, g: t.nn.Transformer(8, 2, 1, 1, 16)(s, g), randn(5, 3, 8),
                 randn(5, 3, 6))
+
+
+@pytest.mark.parametrize("train", [False, True])
+def test_fully_masked_sequence_gives_what_torch_gives(train):
+    """torch's fused inference kernel (eval, no grad) gives NaN where every key is
+    masked; its training path gives finite values."""
+    kpm = np.zeros((3, 5), bool)
+    kpm[1] = True
+    x = randn(3, 5, 8)
+    torch.manual_seed(0)
+    t = torch.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True)
+    e = ember.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True)
+    e.load_state_dict({k: ember.from_numpy(v.numpy().copy()) for k, v in t.state_dict().items()})
+    t.train(train)
+    e.train(train)
+    with torch.no_grad():
+        tout = t(torch.from_numpy(x), src_key_padding_mask=torch.from_numpy(kpm))
+    with ember.no_grad():
+        eout = e(ember.from_numpy(x), src_key_padding_mask=ember.from_numpy(kpm))
+    np.testing.assert_allclose(eout.numpy(), tout.numpy(), rtol=1e-5, atol=1e-5,
+                               equal_nan=True)
+    assert np.isnan(tout.numpy()).any() == (not train)

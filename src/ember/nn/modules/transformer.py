@@ -134,9 +134,31 @@ class TransformerEncoderLayer(Module):
         return x
 
     def _sa_block(self, x, attn_mask, key_padding_mask, is_causal: bool = False):
+        # Where torch would run its fused inference kernel (which uses a plain softmax),
+        # a query with every key masked gets NaN; the need_weights path computes the same.
+        plain_softmax = self._torch_fast_path(x)
         x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
-                           need_weights=False, is_causal=is_causal)[0]
+                           need_weights=plain_softmax, is_causal=is_causal)[0]
         return self.dropout1(x)
+
+    def _torch_fast_path(self, src) -> bool:
+        """Whether torch would run this layer with torch._transformer_encoder_layer_fwd."""
+        from ...autograd import grad_mode
+        attn = self.self_attn
+        if (src.dim() != 3 or self.training or not attn.batch_first
+                or attn.in_proj_bias is None or not attn._qkv_same_embed_dim
+                or not self.activation_relu_or_gelu or self.norm1.eps != self.norm2.eps
+                or attn.num_heads % 2 == 1):
+            return False
+        if any(getattr(m, "_forward_hooks", None) or getattr(m, "_forward_pre_hooks", None)
+               for m in self.modules()):
+            return False
+        tensors = (src, attn.in_proj_weight, attn.in_proj_bias, attn.out_proj.weight,
+                   attn.out_proj.bias, self.norm1.weight, self.norm1.bias, self.norm2.weight,
+                   self.norm2.bias, self.linear1.weight, self.linear1.bias,
+                   self.linear2.weight, self.linear2.bias)
+        return not (grad_mode.is_grad_enabled()
+                    and any(t is not None and t.requires_grad for t in tensors))
 
     def _ff_block(self, x):
         x = self.linear2(self.dropout(self.activation(self.linear1(x))))
