@@ -262,3 +262,11 @@ def test_uniform_never_returns_its_upper_bound_like_torch():
     assert_same_stream(lambda L: (L.empty(50).uniform_(1, 1 + 2 ** -23),
                                   L.empty(50, dtype=L.float64).uniform_(1, 1 + 2 ** -52),
                                   L.empty(3000, dtype=L.float16).uniform_(-3, 5)))
+
+
+@pytest.mark.parametrize("n", [3, 20])
+def test_complex_samplers_sample_the_real_view_like_torch(n):
+    assert_same_stream(lambda L: (L.randn(n, dtype=L.complex64), L.rand(n, dtype=L.complex128),
+                                  L.randn(n, dtype=L.complex128),
+                                  L.empty(n, dtype=L.complex64).normal_(1.0, 2.0),
+                                  L.randn_like(L.zeros(n, 2, dtype=L.complex64).t())))

@@ -118,12 +118,29 @@ def _uniform_values(gen, n: int, np_dtype, low: float, high: float) -> np.ndarra
     return np.where(out == top, bottom, out)
 
 
+def _real_view(input: Tensor) -> Tensor:
+    """view_as_real: a complex tensor as (..., 2) floats sharing its memory (torch
+    samples complex tensors through this view)."""
+    arr = input._data
+    real = np.dtype(arr.dtype.char.lower())  # F -> f, D -> d
+    view = np.lib.stride_tricks.as_strided(
+        arr.view(real) if arr.flags.c_contiguous else arr.real,
+        shape=arr.shape + (2,), strides=arr.strides + (real.itemsize,))
+    t = Tensor._make(view)
+    t._vc = input._vc
+    return t
+
+
 def uniform_(input, from_=0.0, to=1.0, *, generator=None, **kwargs):
-    """Fill with uniform values in [from, to)."""
+    """Fill with uniform values in [from, to) (both parts of a complex value)."""
     from_ = kwargs.pop("from", from_)
     if kwargs:
         raise TypeError(f"uniform_() got an unexpected keyword argument '{next(iter(kwargs))}'")
     arr = input._data
+    if arr.dtype.kind == "c":
+        check_inplace(input)
+        uniform_(_real_view(input), from_, to, generator=generator)
+        return input
     if not _is_float(arr):
         raise NotImplementedError(
             f"\"check_uniform_bounds\" not implemented for '{_SHORT[arr.dtype.name]}'")
@@ -144,6 +161,10 @@ def normal_(input, mean=0.0, std=1.0, *, generator=None):
     """Fill with normal values N(mean, std^2), laid out as torch lays them out."""
     arr = input._data
     _check_normal_std(std)
+    if arr.dtype.kind == "c":  # each part with std / sqrt(2), as torch does
+        check_inplace(input)
+        normal_(_real_view(input), mean, std / math.sqrt(2), generator=generator)
+        return input
     if not _is_float(arr):
         raise NotImplementedError(
             f"\"normal_kernel_cpu\" not implemented for '{_SHORT[arr.dtype.name]}'")
