@@ -167,3 +167,75 @@ def test_utils_exports_rnn_only_when_its_file_exists():
     import importlib.util
     has_rnn = importlib.util.find_spec("ember.nn.utils.rnn") is not None
     assert hasattr(ember.nn.utils, "rnn") == has_rnn
+
+
+# --- stateless.functional_call ----------------------------------------------------------
+
+def _call(lib, module, params, *args, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        return lib.nn.utils.stateless.functional_call(module, params, *args, **kw)
+
+
+def test_functional_call_uses_the_given_tensors_and_restores_the_module():
+    x = randn(4, 3)
+    w, b = randn(2, 3), randn(2)
+    results = []
+    for lib in (ember, torch):
+        m = lib.nn.Linear(3, 2)
+        orig_w = m.weight
+        weight = lib.tensor(w, requires_grad=True)
+        out = _call(lib, m, {"weight": weight, "bias": lib.tensor(b)}, (lib.tensor(x),))
+        out.sum().backward()
+        assert m.weight is orig_w and isinstance(m.weight, lib.nn.Parameter)
+        assert orig_w.grad is None
+        results.append((out.detach().numpy(), weight.grad.numpy()))
+    for a, t in zip(*results):
+        np.testing.assert_allclose(a, t, rtol=1e-5, atol=1e-6)
+
+
+def test_functional_call_with_a_partial_dict_a_single_arg_and_kwargs():
+    for lib in (ember, torch):
+        m = lib.nn.Sequential(lib.nn.Linear(2, 2), lib.nn.Linear(2, 1))
+        zeros = {"1.weight": lib.zeros(1, 2), "1.bias": lib.ones(1)}
+        out = _call(lib, m, zeros, lib.ones(3, 2))
+        assert out.tolist() == [[1.0], [1.0], [1.0]]
+        out = _call(lib, m, zeros, kwargs={"input": lib.ones(1, 2)})
+        assert out.tolist() == [[1.0]]
+
+
+def test_functional_call_ties_shared_weights_and_reports_conflicts_like_torch():
+    def build(lib):
+        first, second = lib.nn.Linear(2, 2, bias=False), lib.nn.Linear(2, 2, bias=False)
+        second.weight = first.weight  # one parameter under two names
+        return lib.nn.Sequential(first, second)
+
+    for lib in (ember, torch):
+        out = _call(lib, build(lib), {"0.weight": lib.eye(2) * 2}, lib.ones(1, 2))
+        assert out.tolist() == [[4.0, 4.0]]
+        out = _call(lib, build(lib), {"0.weight": lib.eye(2) * 2}, lib.ones(1, 2),
+                    tie_weights=False)
+        assert out.tolist() != [[4.0, 4.0]]
+    check_error(lambda lib: _call(lib, build(lib), {"0.weight": lib.eye(2),
+                                                    "1.weight": lib.eye(2) * 3},
+                                  lib.ones(1, 2)))
+
+
+@pytest.mark.parametrize("params", [
+    lambda lib: {"weight": lib.zeros(2, 2)},                                  # missing
+    lambda lib: {"weight": lib.zeros(2, 2), "bias": lib.zeros(2), "x": lib.zeros(1)},
+])
+def test_functional_call_strict_errors_match_torch(params):
+    check_error(lambda lib: _call(lib, lib.nn.Linear(2, 2), params(lib), lib.ones(1, 2),
+                                  strict=True))
+
+
+def test_functional_call_errors_for_bad_names_and_values_match_torch():
+    check_error(lambda lib: _call(lib, lib.nn.Linear(2, 2), {"nope.weight": lib.zeros(1)},
+                                  lib.ones(1, 2)))
+    check_error(lambda lib: _call(lib, lib.nn.Linear(2, 2), {"weight": 3.0}, lib.ones(1, 2)))
+
+
+def test_functional_call_is_deprecated():
+    with pytest.warns(FutureWarning, match="stateless.functional_call` is deprecated"):
+        ember.nn.utils.stateless.functional_call(ember.nn.Identity(), {}, ember.ones(1))

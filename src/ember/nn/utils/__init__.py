@@ -1,8 +1,10 @@
 """ember.nn.utils: helpers around modules (torch.nn.utils): gradient clipping, parameters
-as one vector, and rnn (packed sequences)."""
+as one vector, stateless (calling a module with other weights), and rnn (packed
+sequences)."""
 
 import importlib.util as _importlib_util
 
+from . import stateless
 from .clip_grad import (
     clip_grad_norm,
     clip_grad_norm_,
@@ -14,7 +16,7 @@ from .convert_parameters import parameters_to_vector, vector_to_parameters
 
 __all__ = [
     "clip_grad_norm", "clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_",
-    "get_total_norm", "parameters_to_vector", "vector_to_parameters",
+    "get_total_norm", "parameters_to_vector", "vector_to_parameters", "stateless",
 ]
 
 # nn.utils.rnn (pack_padded_sequence, ...) is its own file, loaded when present.
