@@ -264,3 +264,22 @@ def test_dtype_mismatch_raises_like_torch():
 ])
 def test_bad_constructor_arguments_raise_like_torch(make):
     check_error(lambda t: make(t.nn))
+
+
+@pytest.mark.parametrize("name", ["gru_bidirectional_2_layers", "lstm_proj", "rnn_relu_2_layers"])
+def test_inference_under_no_grad_matches_torch(name):
+    """Nothing is kept for backward then (a different code path in the layer op)."""
+    x = randn(6, 3, 4)
+    torch.manual_seed(0)
+    t = LAYERS[name](torch.nn).eval()
+    e = LAYERS[name](ember.nn).eval()
+    e.load_state_dict({k: ember.from_numpy(v.numpy().copy()) for k, v in t.state_dict().items()})
+    with torch.no_grad():
+        t_out = t(torch.from_numpy(x))
+    with ember.no_grad():
+        e_out = e(ember.from_numpy(x))
+    t_flat = [t_out[0], *(t_out[1] if isinstance(t_out[1], tuple) else [t_out[1]])]
+    e_flat = [e_out[0], *(e_out[1] if isinstance(e_out[1], tuple) else [e_out[1]])]
+    for ev, tv in zip(e_flat, t_flat):
+        assert not ev.requires_grad
+        np.testing.assert_allclose(ev.numpy(), tv.numpy(), rtol=1e-5, atol=1e-6)
