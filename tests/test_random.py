@@ -140,6 +140,17 @@ ERROR_CASES = {
     "randn_int_dtype": lambda L: L.randn(2, dtype=L.int64),
     "randn_like_int": lambda L: L.randn_like(L.zeros(3, dtype=L.int64)),
     "uniform_on_leaf_requiring_grad": lambda L: L.ones(3, requires_grad=True).uniform_(),
+    "uniform_bool": lambda L: L.empty(3, dtype=L.bool).uniform_(),
+    "log_normal_int": lambda L: L.empty(3, dtype=L.int64).log_normal_(),
+    "bernoulli_complex": lambda L: L.empty(3, dtype=L.complex64).bernoulli_(0.5),
+    "bernoulli_complex_tensor_p": lambda L: L.empty(3, dtype=L.complex64).bernoulli_(
+        L.full((3,), 0.5)),
+    "cauchy_complex": lambda L: L.empty(3, dtype=L.complex64).cauchy_(),
+    "log_normal_complex": lambda L: L.empty(3, dtype=L.complex64).log_normal_(),
+    "geometric_complex": lambda L: L.empty(3, dtype=L.complex64).geometric_(0.5),
+    "random_complex": lambda L: L.empty(3, dtype=L.complex64).random_(),
+    "random_complex_bounds": lambda L: L.empty(3, dtype=L.complex64).random_(0, 4),
+    "exponential_complex": lambda L: L.empty(3, dtype=L.complex64).exponential_(),
 }
 
 

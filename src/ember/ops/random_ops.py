@@ -43,7 +43,14 @@ TENSOR_METHODS = (
 
 _CPP_LONG = {"int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
              "uint8": "unsigned char", "bool": "bool", "float32": "float", "float64": "double",
-             "float16": "c10::Half"}
+             "float16": "c10::Half", "complex64": "c10::complex<float>",
+             "complex128": "c10::complex<double>"}
+
+
+def _not_for(arr, kernel: str) -> None:
+    """torch's dispatch error for a dtype a kernel does not handle."""
+    raise NotImplementedError(
+        f"\"{kernel}\" not implemented for '{_SHORT[arr.dtype.name]}'")
 
 
 def _gen(generator):
@@ -142,8 +149,7 @@ def uniform_(input, from_=0.0, to=1.0, *, generator=None, **kwargs):
         uniform_(_real_view(input), from_, to, generator=generator)
         return input
     if not _is_float(arr):
-        raise NotImplementedError(
-            f"\"check_uniform_bounds\" not implemented for '{_SHORT[arr.dtype.name]}'")
+        _not_for(arr, "check_uniform_bounds")
     if from_ > to:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
                            f"from={_num(from_)} > to={_num(to)}")
@@ -166,8 +172,7 @@ def normal_(input, mean=0.0, std=1.0, *, generator=None):
         normal_(_real_view(input), mean, std / math.sqrt(2), generator=generator)
         return input
     if not _is_float(arr):
-        raise NotImplementedError(
-            f"\"normal_kernel_cpu\" not implemented for '{_SHORT[arr.dtype.name]}'")
+        _not_for(arr, "normal_kernel_cpu")
     gen = _gen(generator)
     contiguous = input.is_contiguous()
     return _sample_into(
@@ -186,6 +191,9 @@ def _check_p_tensor(p: Tensor) -> None:
 def bernoulli_(input, p=0.5, *, generator=None):
     """Fill with 1 (probability p) or 0: p a number, or a tensor broadcast to input."""
     gen = _gen(generator)
+    if input._data.dtype.kind == "c":
+        _not_for(input._data, "bernoulli_tensor_cpu_self_" if isinstance(p, Tensor)
+                 else "bernoulli_scalar_cpu_")
     if isinstance(p, Tensor):
         _check_p_tensor(p)
         try:
@@ -288,6 +296,11 @@ def random_(input, *args, generator=None, **kwargs):
     arr = input._data
     name = arr.dtype.name
     gen = _gen(generator)
+    if arr.dtype.kind == "c":
+        if not args and not kwargs:
+            _not_for(arr, "random_kernel_cpu")
+        raise RuntimeError("check_random_bounds handles only integral, floating-point and "
+                           "boolean types")
     if not args and not kwargs:
         return _sample_into(input, lambda n: _random_default(gen, n, name), "RandomBackward2")
     if len(args) == 1 and not kwargs:
@@ -338,6 +351,8 @@ def geometric_(input, p, *, generator=None):
     """Fill with the number of Bernoulli(p) trials up to the first success."""
     if not 0 < p < 1:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={_num(p)}")
+    if input._data.dtype.kind == "c":
+        _not_for(input._data, "geometric_cpu")
     gen = _gen(generator)
     denom = math.log1p(-float(p))
     return _sample_into(
@@ -348,9 +363,10 @@ def geometric_(input, p, *, generator=None):
 def log_normal_(input, mean=1.0, std=2.0, *, generator=None):
     """Fill with exp(N(mean, std^2)) values (the scalar normal path, cache included)."""
     arr = input._data
-    _check_floating(arr, "LogNormal")
     if not std > 0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={_num(std)}")
+    if not _is_float(arr):
+        _not_for(arr, "log_normal_cpu")
     gen = _gen(generator)
     return _sample_into(
         input, lambda n: _random._libm("exp", gen.scalar_normals(n, float(mean), float(std))),
