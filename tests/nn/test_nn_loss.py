@@ -176,6 +176,18 @@ def test_cross_entropy_uint8_targets_and_non_contiguous_logits():
     check(lambda T, a: F(T).cross_entropy(a, const(T, t)), x)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_cross_entropy_many_rows_few_classes(dtype):
+    # the row max is taken column by column when there are many rows and few classes
+    x, t = randn(200, 7, dtype=dtype), classes(200, C=7)
+    x[3] = [-1e4, 1e4, 0, 5, -5, 1e4, 2]
+    x[4] = -np.inf
+    x[4, 2] = 0
+    t[4] = 2
+    for red in REDUCTIONS:
+        check(lambda T, a, red=red: F(T).cross_entropy(a, const(T, t), reduction=red), x)
+
+
 def test_cross_entropy_is_stable_for_huge_logits():
     x = (randn(4, 5) * 1e4).astype(np.float32)
     t = classes(4)
