@@ -283,3 +283,17 @@ def test_inference_under_no_grad_matches_torch(name):
     for ev, tv in zip(e_flat, t_flat):
         assert not ev.requires_grad
         np.testing.assert_allclose(ev.numpy(), tv.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_output_may_be_changed_in_place_but_weights_may_not():
+    for lib in (torch, ember):
+        m = lib.nn.RNN(2, 3)
+        x = lib.randn(4, 1, 2)
+        out, _ = m(x)
+        out.mul_(2)
+        out.sum().backward()  # torch saves its own copies of the activations
+        out, _ = m(x)
+        with lib.no_grad():
+            m.weight_hh_l0.mul_(2)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            out.sum().backward()

@@ -180,7 +180,8 @@ class RecurrentLayer(Primitive):
             else:
                 np.tanh(pre, out=pre)
             h[:n] = pre
-        self.out = out
+        # backward reads the activations; the output itself may be changed in place later
+        self.activations = out.copy() if self.keep else None
         return out, h
 
     def _buffer(self, shape, dtype, batch):
@@ -255,8 +256,9 @@ class RecurrentLayer(Primitive):
         return out, h, c
 
     def backward(self, *grads):
+        inputs = self.saved_tensors  # unpacking checks nothing was modified in place
         if grad_mode._enabled:
-            return self._backward_through_reference(grads)
+            return self._backward_through_reference(inputs, grads)
         grad_out, grad_h = grads[0], grads[1]
         N, Hout = self.h_prev.shape
         B = self.batch_sizes[0] if self.batch_sizes else 0
@@ -276,7 +278,7 @@ class RecurrentLayer(Primitive):
             for _, off, n in steps:
                 rows = slice(off, off + n)
                 g = dh[:n] + d_out[rows]
-                h_new = self.out[rows]
+                h_new = self.activations[rows]
                 d_pre = g * (h_new > 0) if self.mode == "RNN_RELU" else g * (1 - h_new * h_new)
                 d_gi[rows] = d_pre
                 dh[:n] = d_pre @ self.w_hh
@@ -336,9 +338,8 @@ class RecurrentLayer(Primitive):
                 wrap(d_gh.sum(0)) if need[4] else None,
                 wrap(d_w_hr) if d_w_hr is not None and need[5] else None)
 
-    def _backward_through_reference(self, grads):
+    def _backward_through_reference(self, inputs, grads):
         from ..autograd.engine import grad as autograd_grad
-        inputs = self.saved_tensors
         outs = recurrent_layer_reference(*inputs, self.mode, self.batch_sizes, self.reverse)
         pairs = [(o, g) for o, g in zip(outs, grads) if g is not None]
         wanted = [i for i, x in enumerate(inputs) if x is not None and x.requires_grad]
