@@ -43,7 +43,9 @@ from .creation import (
     tensor, zeros, zeros_like,
 )
 from . import random
-from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from .random import (
+    Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state,
+)
 from ._tensor_str import get_printoptions, printoptions, set_printoptions
 from .dtypes import result_type as _result_type
 
