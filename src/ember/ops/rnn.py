@@ -35,9 +35,6 @@ __all__ = [
     'rnn_tanh_cell',
 ]
 
-_GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "GRU": 3, "LSTM": 4}
-
-
 # ---- cells, with ember ops ---------------------------------------------------------
 
 def _rnn_step(gi, h, w_hh, b_hh, relu: bool):
