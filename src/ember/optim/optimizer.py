@@ -72,7 +72,10 @@ def _as_tensor(value) -> Tensor:
     """State values given as NumPy arrays (e.g. converted from torch) become tensors."""
     if isinstance(value, Tensor):
         return value
-    return Tensor._make(np.asarray(value))
+    arr = np.asarray(value)
+    if not arr.flags.writeable:
+        arr = arr.copy()  # the optimizer updates its state in place
+    return Tensor._make(arr)
 
 
 def _bump(t: Tensor) -> None:
