@@ -10,6 +10,10 @@ from differential import check_error, randn
 from module_check import check_module
 
 CAUSAL = np.triu(np.ones((5, 5), bool), 1)
+# Gradients of LayerNorm biases and of weights deep in a stack are float32 sums over
+# every position with cancellation: absolute differences of ~2e-6 from torch's own
+# summation order appear at values ~0.03.
+GRAD_ATOL = 1e-5
 
 
 @pytest.mark.parametrize("kwargs", [
@@ -20,7 +24,7 @@ CAUSAL = np.triu(np.ones((5, 5), bool), 1)
 ])
 def test_encoder_layer(kwargs):
     check_module(lambda nn: nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, **kwargs),
-                 randn(5, 3, 8))
+                 randn(5, 3, 8), grad_atol=GRAD_ATOL)
 
 
 def test_encoder_layer_float64_and_callable_activation():
@@ -28,12 +32,12 @@ def test_encoder_layer_float64_and_callable_activation():
                  randn(5, 3, 8, dtype=np.float64))
     check_module(lambda nn: nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0,
                                                        activation=lambda t: t.tanh()),
-                 randn(5, 3, 8), check_repr=False)
+                 randn(5, 3, 8), check_repr=False, grad_atol=GRAD_ATOL)
 
 
 def test_encoder_layer_with_dropout_keeps_shape_and_matches_in_eval():
     check_module(lambda nn: nn.TransformerEncoderLayer(8, 2, 16), randn(5, 3, 8),
-                 modes=("eval",))
+                 modes=("eval",), grad_atol=GRAD_ATOL)
     m = ember.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.5)
     assert tuple(m(ember.randn(5, 3, 8)).shape) == (5, 3, 8)
 
@@ -45,20 +49,21 @@ def test_encoder_stack_with_norm_and_masks():
                                                   norm=nn.LayerNorm(8),
                                                   enable_nested_tensor=False),
                  randn(5, 3, 8), CAUSAL, kpm,
-                 forward=lambda m, x, a, k: m(x, mask=a, src_key_padding_mask=k))
+                 forward=lambda m, x, a, k: m(x, mask=a, src_key_padding_mask=k),
+                 grad_atol=GRAD_ATOL)
 
 
 def test_encoder_small_mnist1d_like_step_batch_first():
     check_module(lambda nn: nn.TransformerEncoder(
         nn.TransformerEncoderLayer(16, 4, 32, 0.0, batch_first=True), 2), randn(4, 10, 16),
-        grad_atol=1e-5)  # float32 sums over 40 positions and two layers
+        grad_atol=GRAD_ATOL)
 
 
 def test_encoder_unbatched_and_float_causal_mask():
     mask = np.where(CAUSAL, -np.inf, 0).astype(np.float32)
     check_module(lambda nn: nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, 0.0), 1,
                                                   enable_nested_tensor=False),
-                 randn(5, 8), mask, forward=lambda m, x, a: m(x, mask=a))
+                 randn(5, 8), mask, forward=lambda m, x, a: m(x, mask=a), grad_atol=GRAD_ATOL)
 
 
 def test_encoder_nested_tensor_path_in_eval_zeroes_padding_like_torch():
@@ -92,16 +97,16 @@ def test_nested_tensor_warning_like_torch():
 
 def test_decoder_layer_and_stack():
     check_module(lambda nn: nn.TransformerDecoderLayer(8, 2, 16, dropout=0.0, norm_first=True),
-                 randn(5, 3, 8), randn(6, 3, 8))
+                 randn(5, 3, 8), randn(6, 3, 8), grad_atol=GRAD_ATOL)
     check_module(lambda nn: nn.TransformerDecoder(nn.TransformerDecoderLayer(8, 2, 16, 0.0), 2,
                                                   norm=nn.LayerNorm(8)),
                  randn(5, 3, 8), randn(6, 3, 8), CAUSAL,
-                 forward=lambda m, t, mem, a: m(t, mem, tgt_mask=a), grad_atol=1e-5)
+                 forward=lambda m, t, mem, a: m(t, mem, tgt_mask=a), grad_atol=GRAD_ATOL)
 
 
 def test_transformer():
     check_module(lambda nn: nn.Transformer(8, 2, 1, 1, 16, dropout=0.0), randn(6, 3, 8),
-                 randn(5, 3, 8), grad_atol=1e-5)
+                 randn(5, 3, 8), grad_atol=GRAD_ATOL)
 
 
 def test_generate_square_subsequent_mask():
