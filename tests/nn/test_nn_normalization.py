@@ -10,6 +10,13 @@ from differential import check, check_error, gradcheck, gradgradcheck, non_conti
 from module_check import check_module
 
 
+def _tol(dtype):
+    """float32 gradients of a normalization carry cancellation error of a few 1e-7 of
+    the largest gradient (g - mean(g) - xhat * mean(g xhat)); the summation order differs
+    from torch's."""
+    return {"grad_atol": 1e-5} if dtype == np.float32 else {}
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("training", [True, False])
 def test_batch_norm_functional_matches_torch(dtype, training):
@@ -22,13 +29,14 @@ def test_batch_norm_functional_matches_torch(dtype, training):
         out = t.nn.functional.batch_norm(x, mean, var, w, b, training, 0.3, 1e-3)
         return out, mean, var  # the running statistics after the update
 
-    check(run, x, w, b)
+    check(run, x, w, b, **_tol(dtype))
 
 
 def test_batch_norm_without_affine_or_running_stats():
-    check(lambda t, x: t.nn.functional.batch_norm(x, None, None, training=True), randn(6, 4))
+    check(lambda t, x: t.nn.functional.batch_norm(x, None, None, training=True), randn(6, 4),
+          **_tol(np.float32))
     check(lambda t, x: t.nn.functional.batch_norm(x, None, None, training=True),
-          non_contiguous(randn(5, 3, 2, 2)))
+          non_contiguous(randn(5, 3, 2, 2)), **_tol(np.float32))
 
 
 @pytest.mark.parametrize("training", [True, False])
@@ -48,9 +56,10 @@ def test_batch_norm_gradcheck_and_gradgradcheck(training):
 def test_layer_norm_matches_torch(dtype):
     x = randn(2, 3, 4, 5, dtype=dtype)
     w, b = randn(4, 5, dtype=dtype), randn(4, 5, dtype=dtype)
-    check(lambda t, x, w, b: t.nn.functional.layer_norm(x, (4, 5), w, b, 1e-4), x, w, b)
-    check(lambda t, x: t.nn.functional.layer_norm(x, [5]), x)
-    check(lambda t, x, w: t.layer_norm(x, (5,), w[0]), non_contiguous(x), w)
+    check(lambda t, x, w, b: t.nn.functional.layer_norm(x, (4, 5), w, b, 1e-4), x, w, b,
+          **_tol(dtype))
+    check(lambda t, x: t.nn.functional.layer_norm(x, [5]), x, **_tol(dtype))
+    check(lambda t, x, w: t.layer_norm(x, (5,), w[0]), non_contiguous(x), w, **_tol(dtype))
 
 
 def test_layer_norm_gradcheck_and_gradgradcheck():
@@ -66,8 +75,8 @@ def test_layer_norm_gradcheck_and_gradgradcheck():
 def test_group_norm_matches_torch(dtype):
     x = randn(2, 6, 3, 2, dtype=dtype)
     w, b = randn(6, dtype=dtype), randn(6, dtype=dtype)
-    check(lambda t, x, w, b: t.nn.functional.group_norm(x, 3, w, b), x, w, b)
-    check(lambda t, x: t.group_norm(x, 2), randn(4, 6, dtype=dtype))
+    check(lambda t, x, w, b: t.nn.functional.group_norm(x, 3, w, b), x, w, b, **_tol(dtype))
+    check(lambda t, x: t.group_norm(x, 2), randn(4, 6, dtype=dtype), **_tol(dtype))
 
 
 def test_group_norm_gradcheck_and_gradgradcheck():
@@ -89,9 +98,9 @@ def test_instance_norm_matches_torch(dtype):
         mean, var = t.from_numpy(rm.copy()), t.from_numpy(rv.copy())
         return t.nn.functional.instance_norm(x, mean, var, w, b, True, 0.2), mean, var
 
-    check(run, x, w, b)
+    check(run, x, w, b, **_tol(dtype))
     check(lambda t, x: t.instance_norm(x, None, None, None, None, True, 0.1, 1e-5, False),
-          x)
+          x, **_tol(dtype))
 
 
 def test_normalize_matches_torch():
@@ -162,7 +171,7 @@ def test_norm_module_matches_torch(build, shape, dtype):
         m = build(nn)
         return m.double() if dtype == np.float64 else m
 
-    check_module(built, randn(*shape, dtype=dtype))
+    check_module(built, randn(*shape, dtype=dtype), **_tol(dtype))
 
 
 def test_batch_norm_running_stats_over_several_batches():
@@ -170,9 +179,9 @@ def test_batch_norm_running_stats_over_several_batches():
         return [m(x) for x in xs]
 
     check_module(lambda nn: nn.BatchNorm1d(3, momentum=None), randn(5, 3), randn(4, 3),
-                 randn(6, 3), forward=run, modes=("train",))
+                 randn(6, 3), forward=run, modes=("train",), **_tol(np.float32))
     check_module(lambda nn: nn.BatchNorm1d(3, momentum=0.3), randn(5, 3), randn(4, 3),
-                 forward=run, modes=("train",))
+                 forward=run, modes=("train",), **_tol(np.float32))
 
 
 def test_batch_norm_buffers_and_defaults():
@@ -188,7 +197,7 @@ def test_batch_norm_buffers_and_defaults():
 
 def test_eval_batch_norm_without_buffers_uses_batch_statistics():
     check_module(lambda nn: nn.BatchNorm1d(3, track_running_stats=False), randn(4, 3),
-                 modes=("eval",))
+                 modes=("eval",), **_tol(np.float32))
 
 
 def test_normalize_and_instance_norm_gradcheck():
@@ -199,9 +208,10 @@ def test_normalize_and_instance_norm_gradcheck():
 
 def test_torch_namespace_forms_take_torch_argument_order():
     x, w, b = randn(4, 3), randn(3), randn(3)
+    tol = _tol(np.float32)
     check(lambda t, x, w, b: t.batch_norm(x, w, b, None, None, True, 0.1, 1e-5, False),
-          x, w, b)
+          x, w, b, **tol)
     check(lambda t, x, w, b: t.instance_norm(x, w, b, None, None, True, 0.1, 1e-5, False),
-          randn(4, 3, 5), w, b)
-    check(lambda t, x, w, b: t.layer_norm(x, [3], w, b), x, w, b)
-    check(lambda t, x, w, b: t.group_norm(x, 1, w, b), x, w, b)
+          randn(4, 3, 5), w, b, **tol)
+    check(lambda t, x, w, b: t.layer_norm(x, [3], w, b), x, w, b, **tol)
+    check(lambda t, x, w, b: t.group_norm(x, 1, w, b), x, w, b, **tol)
