@@ -10,7 +10,8 @@ import pytest
 import torch
 
 import ember
-from differential import check, check_error, randn
+from differential import check, check_error, gradcheck, gradgradcheck, randn
+from module_check import check_module
 
 SHAPES = [(3, 4), (5,), (2, 2, 2)]
 
@@ -239,3 +240,73 @@ def test_functional_call_errors_for_bad_names_and_values_match_torch():
 def test_functional_call_is_deprecated():
     with pytest.warns(FutureWarning, match="stateless.functional_call` is deprecated"):
         ember.nn.utils.stateless.functional_call(ember.nn.Identity(), {}, ember.ones(1))
+
+
+# --- weight_norm ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape,g_shape,dim", [
+    ((4, 3), (4, 1), 0), ((4, 3), (1, 3), 1), ((2, 3, 4), (1, 3, 1), 1),
+    ((2, 3, 4), (1, 1, 4), 2), ((4, 3), (), -1),
+])
+def test_weight_norm_op_matches_torch(shape, g_shape, dim, dtype):
+    v, g = randn(*shape, dtype=dtype), randn(*g_shape, dtype=dtype, low=0.5)
+    check(lambda lib, v, g: lib._weight_norm(v, g, dim), v, g)
+    check(lambda lib, v: lib.norm_except_dim(v, 2, dim), v)
+
+
+@pytest.mark.parametrize("pow", [1, 2, 3])
+def test_norm_except_dim_of_everything_matches_torch(pow):
+    check(lambda lib, v: lib.norm_except_dim(v, pow, -1), randn(3, 4))
+    check(lambda lib, v: lib.norm_except_dim(v, pow, -1), np.zeros((2, 2), np.float32))
+    assert gradcheck(lambda lib, v: lib.norm_except_dim(v, pow, -1), randn(2, 3))
+    check_error(lambda lib, v: lib.norm_except_dim(v, pow + 0.5, 0), randn(2, 3))
+
+
+def test_weight_norm_op_gradcheck_and_gradgradcheck():
+    v, g = randn(3, 4), randn(3, 1, low=0.5)
+    assert gradcheck(lambda lib, v, g: lib._weight_norm(v, g, 0), v, g)
+    assert gradgradcheck(lambda lib, v, g: lib._weight_norm(v, g, 0), v, g)
+    assert gradcheck(lambda lib, v, g: lib._weight_norm(v, g, 1), v, randn(1, 4, low=0.5))
+
+
+@pytest.mark.parametrize("build", [
+    lambda nn: nn.utils.weight_norm(nn.Linear(3, 2)),
+    lambda nn: nn.utils.weight_norm(nn.Linear(3, 2), dim=None),
+    lambda nn: nn.utils.weight_norm(nn.Linear(3, 2), name="bias", dim=0),
+])
+def test_weight_norm_module_matches_torch(build):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        check_module(build, randn(5, 3))
+
+
+def test_weight_norm_registration_removal_and_errors_match_torch():
+    for lib in (ember, torch):
+        with pytest.warns(FutureWarning, match="weight_norm` is deprecated"):
+            m = lib.nn.utils.weight_norm(lib.nn.Linear(3, 2))
+        assert [n for n, _ in m.named_parameters()] == ["bias", "weight_g", "weight_v"]
+        assert m.weight.grad_fn.name() == "WeightNormInterfaceBackward0"
+        lib.nn.utils.remove_weight_norm(m)
+        assert [n for n, _ in m.named_parameters()] == ["bias", "weight"]
+        assert isinstance(m.weight, lib.nn.Parameter) and not m._forward_pre_hooks
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        check_error(lambda lib: lib.nn.utils.remove_weight_norm(lib.nn.Linear(1, 1)))
+        check_error(lambda lib: lib.nn.utils.weight_norm(
+            lib.nn.utils.weight_norm(lib.nn.Linear(1, 1))))
+        check_error(lambda lib: lib.nn.utils.weight_norm(lib.nn.LazyLinear(2)))
+
+
+def test_skip_init_draws_no_random_numbers_and_checks_its_argument():
+    for lib in (ember, torch):
+        lib.manual_seed(0)
+        m = lib.nn.utils.skip_init(lib.nn.Linear, 3, 2, bias=False)
+        assert tuple(m.weight.shape) == (2, 3) and m.bias is None
+    ember.manual_seed(1)
+    torch.manual_seed(1)
+    ember.nn.utils.skip_init(ember.nn.Linear, 30, 20)
+    torch.nn.utils.skip_init(torch.nn.Linear, 30, 20)
+    assert ember.rand(3).tolist() == torch.rand(3).tolist()
+    check_error(lambda lib: lib.nn.utils.skip_init(lib.nn.Identity))
+    check_error(lambda lib: lib.nn.utils.skip_init(int))

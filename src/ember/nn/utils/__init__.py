@@ -1,6 +1,6 @@
 """ember.nn.utils: helpers around modules (torch.nn.utils): gradient clipping, parameters
-as one vector, stateless (calling a module with other weights), and rnn (packed
-sequences)."""
+as one vector, stateless (calling a module with other weights), weight_norm, skip_init,
+and rnn (packed sequences)."""
 
 import importlib.util as _importlib_util
 
@@ -13,10 +13,13 @@ from .clip_grad import (
     get_total_norm,
 )
 from .convert_parameters import parameters_to_vector, vector_to_parameters
+from .init import skip_init
+from .weight_norm import remove_weight_norm, weight_norm
 
 __all__ = [
     "clip_grad_norm", "clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_",
     "get_total_norm", "parameters_to_vector", "vector_to_parameters", "stateless",
+    "skip_init", "weight_norm", "remove_weight_norm",
 ]
 
 # nn.utils.rnn (pack_padded_sequence, ...) is its own file, loaded when present.
