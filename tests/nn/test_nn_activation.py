@@ -284,3 +284,13 @@ def test_rrelu_module_training_matches_torch_with_the_same_seed():
         return m(x)
 
     check_module(build, randn(3, 5), modes=("train",), forward=forward)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "softmin"])
+def test_implicit_softmax_dim_warns_like_torch_and_uses_the_legacy_dim(name):
+    message = f"Implicit dimension choice for {name} has been deprecated"
+    for lib in (ember, torch):
+        with pytest.warns(UserWarning, match=message):
+            getattr(lib.nn.functional, name)(lib.randn(2, 3))
+    with pytest.warns(UserWarning):
+        check(lambda t, x: getattr(t.nn.functional, name)(x), randn(2, 3, 4))

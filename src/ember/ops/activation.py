@@ -124,11 +124,13 @@ class LogSoftmax(Primitive):
         return grad - out.exp() * grad.sum(self.dim, keepdim=True)
 
 
-def _softmax_args(input, dim, dtype, kernel: str):
+def _softmax_args(input, dim, dtype, kernel: str, stacklevel: int = 4):
     """Cast to `dtype` first (as torch does), wrap `dim`, and refuse non-float inputs."""
     if dtype is not None:
         input = input.to(dtype)
     if dim is None:
+        warnings.warn(f"Implicit dimension choice for {kernel} has been deprecated. Change "
+                      "the call to include dim=X as an argument.", stacklevel=stacklevel)
         # torch's legacy rule when dim is omitted
         dim = 0 if input.ndim in (0, 1, 3) else 1
     dim = _wrap_dim(dim, input.ndim)
@@ -142,13 +144,13 @@ def _softmax_args(input, dim, dtype, kernel: str):
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
     """Normalised exponentials along `dim`; rows sum to 1."""
-    input, dim = _softmax_args(input, dim, dtype, "softmax")
+    input, dim = _softmax_args(input, dim, dtype, "softmax", _stacklevel)
     return Softmax.apply(input, dim=dim)
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     """log(softmax(x)) computed directly, so it never takes the log of an underflowed 0."""
-    input, dim = _softmax_args(input, dim, dtype, "log_softmax")
+    input, dim = _softmax_args(input, dim, dtype, "log_softmax", _stacklevel)
     return LogSoftmax.apply(input, dim=dim)
 
 
@@ -156,7 +158,8 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
     """softmax(-x) along `dim`: small values get the large weights."""
     if dim is None:
         warnings.warn("Implicit dimension choice for softmin has been deprecated. Change the "
-                      "call to include dim=X as an argument.", stacklevel=_stacklevel)
+                      "call to include dim=X as an argument.", stacklevel=_stacklevel - 1)
+        dim = 0 if input.ndim in (0, 1, 3) else 1
     return softmax(-input, dim, dtype=dtype)
 
 
