@@ -74,6 +74,12 @@ def test_activation_matches_torch(name, dtype):
           **(TOLERANCE.get(name, {}) if dtype == np.float32 else {}))
 
 
+def test_activations_in_float16():
+    x = _inputs(np.float32).astype(np.float16)
+    for fn in ACTIVATIONS.values():
+        check(fn, x)
+
+
 @pytest.mark.parametrize("name", ACTIVATIONS)
 def test_activation_non_contiguous_input(name):
     check(ACTIVATIONS[name], non_contiguous(_inputs(np.float32)), **TOLERANCE.get(name, {}))
