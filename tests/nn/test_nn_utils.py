@@ -310,3 +310,114 @@ def test_skip_init_draws_no_random_numbers_and_checks_its_argument():
     assert ember.rand(3).tolist() == torch.rand(3).tolist()
     check_error(lambda lib: lib.nn.utils.skip_init(lib.nn.Identity))
     check_error(lambda lib: lib.nn.utils.skip_init(int))
+
+
+# --- parametrize ------------------------------------------------------------------------
+
+def scale_cls(lib, factor=2.0):
+    class Scale(lib.nn.Module):
+        def forward(self, x):
+            return x * factor
+
+        def right_inverse(self, x):
+            return x / factor
+    return Scale
+
+
+def test_register_parametrization_matches_torch_in_repr_keys_values_and_grads():
+    def build(nn):
+        lib = ember if nn is ember.nn else torch
+        m = nn.Linear(3, 2)
+        nn.utils.parametrize.register_parametrization(m, "weight", scale_cls(lib)())
+        return m
+
+    check_module(build, randn(4, 3))
+    for lib in (ember, torch):
+        p = lib.nn.utils.parametrize
+        m = lib.nn.Linear(3, 2)
+        w = m.weight.detach().clone()
+        p.register_parametrization(m, "weight", scale_cls(lib)())
+        assert type(m).__name__ == "ParametrizedLinear"
+        assert p.type_before_parametrizations(m) is lib.nn.Linear
+        assert p.is_parametrized(m) and p.is_parametrized(m, "weight")
+        assert not p.is_parametrized(m, "bias")
+        assert (m.weight == w).all()  # original = right_inverse(w), so weight is w again
+        assert m.weight.grad_fn.name() == "MulBackward0"
+
+
+def test_assigning_a_parametrized_tensor_goes_through_right_inverse():
+    for lib in (ember, torch):
+        m = lib.nn.Linear(2, 2)
+        lib.nn.utils.parametrize.register_parametrization(m, "weight", scale_cls(lib)())
+        m.weight = lib.ones(2, 2)
+        assert m.parametrizations.weight.original.tolist() == [[0.5, 0.5], [0.5, 0.5]]
+        assert m.weight.tolist() == [[1.0, 1.0], [1.0, 1.0]]
+
+
+def test_chained_parametrizations_cache_and_removal():
+    for lib in (ember, torch):
+        p = lib.nn.utils.parametrize
+        m = lib.nn.Linear(2, 2)
+        with lib.no_grad():
+            m.weight.fill_(1.0)
+        p.register_parametrization(m, "weight", scale_cls(lib)())
+        p.register_parametrization(m, "weight", scale_cls(lib, 3.0)())
+        assert len(m.parametrizations.weight) == 2
+        assert m.weight.tolist() == [[3.0, 3.0], [3.0, 3.0]]
+        with p.cached():
+            assert m.weight is m.weight
+        assert m.weight is not m.weight
+        p.remove_parametrizations(m, "weight", leave_parametrized=True)
+        assert type(m) is lib.nn.Linear and not hasattr(m, "parametrizations")
+        assert isinstance(m.weight, lib.nn.Parameter) and m.weight.tolist()[0] == [3.0, 3.0]
+        p.register_parametrization(m, "bias", scale_cls(lib)())
+        p.remove_parametrizations(m, "bias", leave_parametrized=False)
+        assert [n for n, _ in m.named_parameters()] == ["weight", "bias"]
+
+
+@pytest.mark.parametrize("case", ["shape", "missing_tensor", "remove_missing", "dtype"])
+def test_parametrize_errors_match_torch(case):
+    def fn(lib):
+        p = lib.nn.utils.parametrize
+        m = lib.nn.Linear(2, 2)
+
+        class Bad(lib.nn.Module):
+            def forward(self, x):
+                return x[0] if case == "shape" else x.double()
+
+        if case in ("shape", "dtype"):
+            p.register_parametrization(m, "weight", Bad())
+        elif case == "missing_tensor":
+            p.register_parametrization(m, "nope", Bad())
+        else:
+            p.remove_parametrizations(m, "weight")
+
+    check_error(fn)
+
+
+def test_parametrized_module_deepcopies_but_does_not_pickle():
+    import copy
+    import pickle
+    m = ember.nn.Linear(2, 2)
+    ember.nn.utils.parametrize.register_parametrization(m, "weight", scale_cls(ember)())
+    clone = copy.deepcopy(m)
+    assert type(clone).__name__ == "ParametrizedLinear"
+    assert clone.weight.tolist() == m.weight.tolist()
+    assert clone.parametrizations.weight.original is not m.parametrizations.weight.original
+    with pytest.raises(RuntimeError, match="Serialization of parametrized modules"):
+        pickle.dumps(m)
+
+
+def test_parametrizations_weight_norm_matches_torch_and_loads_old_checkpoints():
+    check_module(lambda nn: nn.utils.parametrizations.weight_norm(nn.Linear(3, 2)),
+                 randn(4, 3))
+    check_module(lambda nn: nn.utils.parametrizations.weight_norm(nn.Linear(3, 2), dim=None),
+                 randn(4, 3), modes=("train",))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        old = torch.nn.utils.weight_norm(torch.nn.Linear(3, 2))
+    new = ember.nn.utils.parametrizations.weight_norm(ember.nn.Linear(3, 2))
+    new.load_state_dict({k: v.detach().numpy().copy() for k, v in old.state_dict().items()})
+    x = randn(2, 3)
+    np.testing.assert_allclose(new(ember.from_numpy(x)).detach().numpy(),
+                               old(torch.from_numpy(x)).detach().numpy(), rtol=1e-5, atol=1e-6)

@@ -727,6 +727,14 @@ class Module:
                 self.__class__.__name__, "\n\t".join(error_msgs)))
         return _IncompatibleKeys(missing_keys, unexpected_keys)
 
+    def _register_load_state_dict_pre_hook(self, hook, with_module: bool = False):
+        """hook(state_dict, prefix, local_metadata, strict, missing, unexpected, errors)
+        (with the module first if `with_module`), before this module's load."""
+        handle = RemovableHandle(self._load_state_dict_pre_hooks)
+        self._load_state_dict_pre_hooks[handle.id] = (functools.partial(hook, self)
+                                                      if with_module else hook)
+        return handle
+
     def register_load_state_dict_pre_hook(self, hook) -> RemovableHandle:
         """hook(module, state_dict, prefix, local_metadata, strict, missing, unexpected, errors)."""
         handle = RemovableHandle(self._load_state_dict_pre_hooks)

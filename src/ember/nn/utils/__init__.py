@@ -1,10 +1,10 @@
 """ember.nn.utils: helpers around modules (torch.nn.utils): gradient clipping, parameters
 as one vector, stateless (calling a module with other weights), weight_norm, skip_init,
-and rnn (packed sequences)."""
+parametrize / parametrizations, and rnn (packed sequences)."""
 
 import importlib.util as _importlib_util
 
-from . import stateless
+from . import parametrizations, parametrize, stateless
 from .clip_grad import (
     clip_grad_norm,
     clip_grad_norm_,
@@ -19,7 +19,7 @@ from .weight_norm import remove_weight_norm, weight_norm
 __all__ = [
     "clip_grad_norm", "clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_",
     "get_total_norm", "parameters_to_vector", "vector_to_parameters", "stateless",
-    "skip_init", "weight_norm", "remove_weight_norm",
+    "skip_init", "weight_norm", "remove_weight_norm", "parametrize", "parametrizations",
 ]
 
 # nn.utils.rnn (pack_padded_sequence, ...) is its own file, loaded when present.
