@@ -161,6 +161,8 @@ MODULES = [
     (lambda nn: nn.InstanceNorm2d(3, affine=True), (2, 3, 4, 4)),
     (lambda nn: nn.InstanceNorm3d(2, track_running_stats=True), (2, 2, 2, 3, 2)),
     (lambda nn: nn.LocalResponseNorm(3), (2, 5, 4)),
+    (lambda nn: nn.RMSNorm(5), (2, 3, 5)),
+    (lambda nn: nn.RMSNorm((3, 5), eps=1e-3, elementwise_affine=False), (2, 3, 5)),
 ]
 
 
@@ -215,3 +217,17 @@ def test_torch_namespace_forms_take_torch_argument_order():
           randn(4, 3, 5), w, b, **tol)
     check(lambda t, x, w, b: t.layer_norm(x, [3], w, b), x, w, b, **tol)
     check(lambda t, x, w, b: t.group_norm(x, 1, w, b), x, w, b, **tol)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_rms_norm_matches_torch(dtype):
+    x, w = randn(2, 3, 4, dtype=dtype), randn(3, 4, dtype=dtype)
+    check(lambda t, x, w: t.nn.functional.rms_norm(x, (3, 4), w), x, w, **_tol(dtype))
+    check(lambda t, x: t.rms_norm(x, [4], eps=0.1), x, **_tol(dtype))
+    assert gradcheck(lambda t, x, w: t.nn.functional.rms_norm(x, (4,), w), randn(2, 4),
+                     randn(4))
+
+
+def test_rms_norm_bad_shapes_raise_like_torch():
+    check_error(lambda t, x: t.nn.functional.rms_norm(x, (6,)), randn(4, 5))
+    check_error(lambda t, x: t.nn.functional.rms_norm(x, (5,), t.ones(4)), randn(4, 5))

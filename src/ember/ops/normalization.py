@@ -16,7 +16,9 @@ from ..tensor import Size, Tensor
 from .primitive import Primitive
 
 # ember.batch_norm etc. take torch's torch-namespace argument order: see native_forms.py
-__all__ = []
+__all__ = [
+    'rms_norm',
+]
 
 # the ones torch also puts in torch.nn.functional
 FUNCTIONAL = (
@@ -26,6 +28,7 @@ FUNCTIONAL = (
     'layer_norm',
     'local_response_norm',
     'normalize',
+    'rms_norm',
 )
 
 
@@ -221,6 +224,38 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
                            f"input with shape [*, {', '.join(map(str, normalized_shape))}], "
                            f"but got input of size{_shape_list(input.shape)}")
     return NativeLayerNorm.apply(input, weight, bias, ndims=k, eps=eps)
+
+
+# ---------------------------------------------------------------------------------------
+# rms_norm: composite, as torch computes it on the CPU
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """x / sqrt(mean(x^2) + eps) over the trailing dims, times weight.
+
+    eps defaults to the machine epsilon of the computation dtype (float32 for float16).
+    """
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    normalized_shape = tuple(normalized_shape)
+    if weight is not None and tuple(weight.shape) != normalized_shape:
+        raise RuntimeError("Expected weight to be of same shape as normalized_shape, but got "
+                           f"weight of shape {_shape_list(weight.shape)} and normalized_shape"
+                           f" = {_shape_list(normalized_shape)}")
+    k = len(normalized_shape)
+    if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != normalized_shape:
+        raise RuntimeError(f"Given normalized_shape={_shape_list(normalized_shape)}, expected "
+                           f"input with shape [*{', '.join(map(str, normalized_shape))}], but "
+                           f"got input of size{_shape_list(input.shape)}")
+    compute = input.float() if input.dtype.itemsize < 4 else input
+    if eps is None:
+        eps = float(np.finfo(compute._data.dtype).eps)
+    dims = tuple(range(input.ndim - k, input.ndim))
+    inv_rms = 1 / ((compute * compute).mean(dims, keepdim=True) + eps).sqrt()
+    result = compute * inv_rms
+    if weight is not None:
+        result = result * weight
+    return result.to(input.dtype)
 
 
 # ---------------------------------------------------------------------------------------
