@@ -421,3 +421,31 @@ def test_parametrizations_weight_norm_matches_torch_and_loads_old_checkpoints():
     x = randn(2, 3)
     np.testing.assert_allclose(new(ember.from_numpy(x)).detach().numpy(),
                                old(torch.from_numpy(x)).detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("build,shape", [
+    (lambda nn: nn.utils.parametrizations.spectral_norm(nn.Linear(4, 3)), (2, 4)),
+    (lambda nn: nn.utils.parametrizations.spectral_norm(nn.Linear(4, 3), "bias"), (2, 4)),
+    (lambda nn: nn.utils.parametrizations.spectral_norm(nn.Linear(4, 3),
+                                                        n_power_iterations=3, dim=1), (2, 4)),
+    (lambda nn: nn.utils.parametrizations.spectral_norm(nn.Conv2d(2, 3, 3)), (1, 2, 5, 5)),
+    (lambda nn: nn.utils.parametrizations.spectral_norm(nn.ConvTranspose2d(2, 3, 3)),
+     (1, 2, 4, 4)),
+])
+def test_parametrizations_spectral_norm_matches_torch(build, shape):
+    check_module(build, randn(*shape), rtol=1e-4, atol=1e-5)
+
+
+def test_spectral_norm_draws_torchs_vectors_and_checks_arguments():
+    for lib in (ember, torch):
+        lib.manual_seed(0)
+    e = ember.nn.utils.parametrizations.spectral_norm(ember.nn.Linear(5, 4))
+    t = torch.nn.utils.parametrizations.spectral_norm(torch.nn.Linear(5, 4))
+    for (name, eb), (_, tb) in zip(e.named_buffers(), t.named_buffers()):
+        np.testing.assert_allclose(eb.numpy(), tb.numpy(), rtol=1e-5, atol=1e-6, err_msg=name)
+    check_error(lambda lib: lib.nn.utils.parametrizations.spectral_norm(lib.nn.Linear(2, 2),
+                                                                       "nope"))
+    check_error(lambda lib: lib.nn.utils.parametrizations.spectral_norm(
+        lib.nn.Linear(2, 2), n_power_iterations=0))
+    check_error(lambda lib: lib.nn.utils.parametrizations.spectral_norm(lib.nn.Linear(2, 2),
+                                                                       dim=2))
