@@ -801,8 +801,6 @@ def test_legacy_backward_hook_sees_the_last_nodes_gradients_and_warns_like_torch
         _legacy_hook_log(torch, build, make_args)
 
 
-@pytest.mark.xfail(strict=True, reason="autograd/engine.py runs node post-hooks before "
-                   "reducing a broadcast gradient to its input's shape (torch reduces first)")
 def test_legacy_backward_hook_on_linear_sees_reduced_bias_gradient():
     def make_args(lib):
         return _nonleaf(lib, (1, 2))

@@ -348,9 +348,10 @@ def _call_node(node, grads):
     if not isinstance(results, tuple):
         results = (results,)
     if node._hooks:
-        # Hooks see None for inputs that need no gradient, as in torch.
-        results = tuple(None if e[0] is None else r
-                        for r, e in zip(results, node.next_functions))
+        # Hooks see gradients already fitted to their inputs (reduced over broadcast dims,
+        # cast), and None for inputs that need no gradient, as in torch.
+        results = tuple(None if e[0] is None or r is None else _fit_to_input(node, i, r)
+                        for i, (r, e) in enumerate(zip(results, node.next_functions)))
         for hook in list(node._hooks.values()):
             new = hook(results, tuple(grads))
             if new is not None:

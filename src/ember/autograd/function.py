@@ -134,9 +134,10 @@ class Function:
         wrapped = []
         for nr, o in enumerate(outs):
             if isinstance(o, Tensor):
+                non_differentiable = id(o) in ctx._non_differentiable  # before any alias
                 if any(o is a for a in args) and id(o) not in ctx._dirty:
                     o = o.detach()  # an input passed through: return an alias, not the input
-                if record and id(o) not in ctx._non_differentiable and (
+                if record and not non_differentiable and (
                         o.dtype.is_floating_point or o.dtype.is_complex):
                     o.grad_fn, o._output_nr, o._requires_grad = ctx, nr, True
                 if id(o) in ctx._dirty:
