@@ -110,20 +110,29 @@ def _out_size(size, kernel, stride, padding, dilation):
 
 class _Scratch(threading.local):
     """Work arrays reused across calls for temporaries that never leave this module
-    (padded inputs, pre-crop products, col2im sums). Fresh large arrays cost a page
-    fault per 4 KiB on first touch; with glibc's default thresholds that was about half
-    of a LeNet training step (20 -> 10 ms with the temporaries reused)."""
+    (padded inputs, columns, pre-crop products, col2im sums). Fresh large arrays cost a
+    page fault per 4 KiB on first touch; with glibc's default thresholds that was about
+    half of a LeNet training step (20 -> 10 ms with the temporaries reused). At most
+    BUDGET bytes are held; arrays above LARGEST are never kept."""
+
+    BUDGET = 256 << 20
+    LARGEST = 64 << 20
 
     def __init__(self):
         self.arrays = {}
+        self.held = 0
 
     def get(self, name: str, shape, dtype, zero: bool = False):
         key = (name, tuple(shape), np.dtype(dtype))
         a = self.arrays.get(key)
         if a is None:
-            if len(self.arrays) >= 32:  # shapes keep changing: start over
-                self.arrays.clear()
-            a = self.arrays[key] = np.empty(shape, dtype)
+            a = np.empty(shape, dtype)
+            if a.nbytes <= self.LARGEST:
+                if self.held + a.nbytes > self.BUDGET:  # shapes keep changing: start over
+                    self.arrays.clear()
+                    self.held = 0
+                self.arrays[key] = a
+                self.held += a.nbytes
         if zero:
             a.fill(0)
         return a
