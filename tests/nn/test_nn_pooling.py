@@ -114,6 +114,17 @@ def test_avg_pool1d_and_3d_match_torch(dtype):
                                                                       dtype=dtype))
 
 
+@pytest.mark.parametrize("kwargs", [
+    {"kernel_size": 2},
+    {"kernel_size": 3, "stride": 2, "padding": 1, "count_include_pad": False,
+     "ceil_mode": True},
+    {"kernel_size": 2, "divisor_override": 3},
+])
+def test_avg_pool_of_integers_truncates_like_torch(kwargs):
+    a = (np.arange(2 * 3 * 5 * 5).reshape(2, 3, 5, 5) * 7 % 23 - 11).astype(np.int64)
+    check(lambda m, x: F(m).avg_pool2d(x, **kwargs), a)
+
+
 def test_avg_pool_gradcheck_and_double_backward():
     assert gradgradcheck(lambda m, x: F(m).avg_pool2d(x, 3, stride=2, padding=1,
                                                       count_include_pad=False),

@@ -22,7 +22,7 @@ import math
 import numpy as np
 
 from ..tensor import Tensor
-from .primitive import Primitive
+from .primitive import Primitive, wrap_array
 
 __all__ = [
     'adaptive_avg_pool1d',
@@ -65,13 +65,13 @@ class Taps(Primitive):
 
     def forward(self, x, taps, name, scale=None):
         self.taps, self.grad_fn_name, self.scale = taps, name, scale
-        self.size, dtype = x.shape, x.dtype
+        self.size = x.shape
         first = x.ndim - len(taps)
         for axis, tap in enumerate(taps, first):
             if tap is None:
                 continue
             idx, w = tap
-            w = w.astype(x.dtype) if x.dtype.kind == "f" else w
+            w = w.astype(x.dtype)
             bshape = (-1,) + (1,) * (x.ndim - axis - 1)
             out = None
             for t in range(idx.shape[1]):
@@ -81,8 +81,6 @@ class Taps(Primitive):
             x = out
         if scale is not None:
             x = x * np.asarray(scale, x.dtype)
-        if dtype.kind != "f":  # integer pooling truncates its quotients, as C++ does
-            return np.trunc(x + np.sign(x) * 1e-9).astype(dtype)
         return np.ascontiguousarray(x)
 
     def backward(self, grad):
@@ -470,11 +468,35 @@ def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
     size = tuple(input.shape[-n:])
     taps = [_avg_taps(m, k, s, p, o, count_include_pad)
             for m, k, s, p, o in zip(size, kernel, stride, padding, out)]
+    if not input.dtype.is_floating_point:
+        return _int_avg_pool(input, taps, divisor_override)
     scale = None
     if divisor_override is not None:
         taps = [(idx, (w > 0).astype(np.float64)) for idx, w in taps]
         scale = 1.0 / divisor_override
     return Taps.apply(input, taps=taps, name=f"AvgPool{n}DBackward0", scale=scale)
+
+
+def _int_avg_pool(input, taps, divisor_override):
+    """Integer average pooling: exact window sums, then C++'s truncating division."""
+    x = input._data.astype(np.float64)
+    divisor = np.ones((), np.float64)
+    for axis, (idx, w) in enumerate(taps, x.ndim - len(taps)):
+        x = _sum_taps(x, axis, idx, w > 0)
+        counts = np.round(1.0 / w.max(axis=1))
+        divisor = np.multiply.outer(divisor, counts)
+    if divisor_override is not None:
+        divisor = np.full(divisor.shape, float(divisor_override))
+    return wrap_array(np.trunc(x / divisor).astype(input._data.dtype))
+
+
+def _sum_taps(x, axis, idx, use):
+    """Sum of x along `axis` over each output's taps (where `use`)."""
+    bshape = (-1,) + (1,) * (x.ndim - axis - 1)
+    out = 0
+    for t in range(idx.shape[1]):
+        out = out + np.take(x, idx[:, t], axis=axis) * use[:, t].reshape(bshape)
+    return out
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
