@@ -188,6 +188,42 @@ def test_lp_pool_matches_torch():
 
 
 # ---------------------------------------------------------------------------------------
+# max unpooling
+
+
+def _pool_unpool(m, x):
+    values, indices = F(m).max_pool2d(x, 2, return_indices=True)
+    return F(m).max_unpool2d(values, indices, 2)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_max_unpool_puts_values_back_at_their_indices(dtype):
+    e, _ = check(_pool_unpool, randn(2, 3, 4, 6, dtype=dtype))
+    assert e.grad_fn.name() == "MaxUnpool2DBackward0"
+
+    def pool_unpool_1d(m, x):
+        values, indices = F(m).max_pool1d(x, 3, stride=2, return_indices=True)
+        return F(m).max_unpool1d(values, indices, 3, stride=2, output_size=[9])
+
+    check(pool_unpool_1d, randn(2, 3, 9, dtype=dtype))
+    assert gradgradcheck(_pool_unpool, randn(1, 2, 4, 4))
+
+
+def test_max_unpool_errors_match_torch():
+    check_error(_pool_unpool, randn(2, 3, 5, 5), match="Found an invalid max index")
+    check_error(lambda m, x: F(m).max_unpool2d(x, m.zeros(1, 2, 2, 2).long(), 2,
+                                               output_size=(7, 7)), randn(1, 2, 2, 2))
+
+
+def test_max_unpool_modules_match_torch():
+    for build in (lambda nn: nn.MaxUnpool2d(2), lambda nn: nn.MaxUnpool1d(3, stride=2),
+                  lambda nn: nn.MaxUnpool2d((2, 3), padding=1)):
+        assert repr(build(ember.nn)) == repr(build(torch.nn))
+    check(lambda m, x: m.nn.MaxUnpool2d(2)(*m.nn.MaxPool2d(2, return_indices=True)(x)),
+          randn(2, 3, 4, 6))
+
+
+# ---------------------------------------------------------------------------------------
 # modules
 
 

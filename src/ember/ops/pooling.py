@@ -49,6 +49,8 @@ FUNCTIONAL = (
     'max_pool2d_with_indices',
     'max_pool3d',
     'max_pool3d_with_indices',
+    'max_unpool1d',
+    'max_unpool2d',
 )
 
 
@@ -437,6 +439,70 @@ def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation
 def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
                             ceil_mode=False, return_indices=False):
     return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+# ---------------------------------------------------------------------------------------
+# max unpooling: the scatter of max pooling's backward, as an op of its own
+
+
+class MaxUnpool(ScatterToIndices):
+    """Zeros with each input value placed at its flat index (per plane) in the output."""
+
+    grad_fn_name = "MaxUnpool2DBackward0"
+
+
+def _unpool_output_size(input, kernel, stride, padding, output_size):
+    n = len(kernel)
+    default = [(input.shape[-n + d] - 1) * stride[d] + kernel[d] - 2 * padding[d]
+               for d in range(n)]
+    if output_size is None:
+        return default
+    output_size = list(output_size)
+    if len(output_size) == n + 2:
+        output_size = output_size[2:]
+    if len(output_size) != n:
+        raise ValueError(f"output_size should be a sequence containing {n} or {n + 2} "
+                         f"elements, but it has a length of '{len(output_size)}'")
+    for d in range(n):
+        lo, hi = default[d] - stride[d], default[d] + stride[d]
+        if not lo < output_size[d] < hi:
+            raise ValueError(f'invalid output_size "{tuple(output_size)}" (dim {d} must be '
+                             f"between {lo} and {hi})")
+    return output_size
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The partial inverse of max_pool2d: (N, C, H, W) values and their `indices` ->
+    (N, C, H_out, W_out), zero except at the indices."""
+    kernel = _tuple(kernel_size, 2)
+    stride = kernel if stride is None else _tuple(stride, 2)
+    padding = _tuple(padding, 2)
+    size = [int(v) for v in _unpool_output_size(input, kernel, stride, padding, output_size)]
+    if input.ndim not in (3, 4):
+        raise RuntimeError("Input to max_unpooling2d should be a 3d or 4d Tensor, but got a "
+                           f"tensor with {input.ndim} dimensions.")
+    if tuple(indices.shape) != tuple(input.shape):
+        raise RuntimeError("Expected shape of indices to be same as that of the input tensor "
+                           f"({list(input.shape)}) but got indices tensor with shape: "
+                           f"{list(indices.shape)}")
+    plane = size[0] * size[1]
+    idx = indices._data
+    bad = (idx < 0) | (idx >= plane)
+    if bad.any():
+        raise RuntimeError(f"Found an invalid max index: {idx[bad].flat[0]} (output volumes "
+                           f"are of size {size[0]}x{size[1]})")
+    shape = tuple(input.shape[:-2]) + tuple(size)
+    return MaxUnpool.apply(input, idx=idx, size=shape, overlap=False, spatial=2)
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The partial inverse of max_pool1d: (N, C, L) values and indices -> (N, C, L_out)."""
+    kernel = _tuple(kernel_size, 1)
+    stride = kernel if stride is None else _tuple(stride, 1)
+    padding = _tuple(padding, 1)
+    size = list(_unpool_output_size(input, kernel, stride, padding, output_size))
+    return max_unpool2d(input.unsqueeze(-1), indices.unsqueeze(-1), (kernel[0], 1),
+                        (stride[0], 1), (padding[0], 0), size + [1]).squeeze(-1)
 
 
 # ---------------------------------------------------------------------------------------

@@ -15,12 +15,14 @@ from ...ops.pooling import (
     max_pool1d,
     max_pool2d,
     max_pool3d,
+    max_unpool1d,
+    max_unpool2d,
 )
 from .module import Module
 
 __all__ = ["MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d",
            "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
-           "LPPool1d", "LPPool2d"]
+           "LPPool1d", "LPPool2d", "MaxUnpool1d", "MaxUnpool2d"]
 
 
 class _MaxPoolNd(Module):
@@ -197,3 +199,43 @@ class LPPool2d(_LPPoolNd):
     def forward(self, input):
         return lp_pool2d(input, float(self.norm_type), self.kernel_size, self.stride,
                          self.ceil_mode)
+
+
+class _MaxUnpoolNd(Module):
+    """The partial inverse of max pooling: values back at their `indices`, zeros elsewhere;
+    forward(input, indices, output_size=None)."""
+
+    _n = 2
+    _functional = staticmethod(max_unpool2d)
+
+    def __init__(self, kernel_size, stride=None, padding=0) -> None:
+        super().__init__()
+        n = self._n
+        self.kernel_size = _ntuple(kernel_size, n)
+        self.stride = _ntuple(stride if stride is not None else kernel_size, n)
+        self.padding = _ntuple(padding, n)
+
+    def forward(self, input, indices, output_size=None):
+        return self._functional(input, indices, self.kernel_size, self.stride, self.padding,
+                                output_size)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+def _ntuple(v, n):
+    return tuple(v) if isinstance(v, (list, tuple)) else (v,) * n
+
+
+class MaxUnpool1d(_MaxUnpoolNd):
+    """(N, C, L) values and max_pool1d indices -> (N, C, L_out)."""
+
+    _n = 1
+    _functional = staticmethod(max_unpool1d)
+
+
+class MaxUnpool2d(_MaxUnpoolNd):
+    """(N, C, H, W) values and max_pool2d indices -> (N, C, H_out, W_out)."""
+
+    _n = 2
+    _functional = staticmethod(max_unpool2d)
