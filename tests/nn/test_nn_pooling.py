@@ -169,6 +169,13 @@ def test_adaptive_pool1d_matches_torch(dtype):
         check(lambda m, x, s=size: F(m).adaptive_max_pool1d(x, s, return_indices=True), x)
 
 
+@pytest.mark.parametrize("size", [2, (3, None, 4), 1])
+def test_adaptive_pool3d_matches_torch(size):
+    x = randn(2, 2, 5, 4, 6)
+    check(lambda m, x: F(m).adaptive_avg_pool3d(x, size), x)
+    check(lambda m, x: F(m).adaptive_max_pool3d(x, size, return_indices=True), x)
+
+
 def test_adaptive_pool_gradients():
     assert gradgradcheck(lambda m, x: F(m).adaptive_avg_pool2d(x, (4, 3)), randn(1, 2, 6, 5))
     assert gradgradcheck(lambda m, x: F(m).adaptive_max_pool2d(x, (4, 3)), randn(1, 2, 6, 5))
@@ -180,6 +187,9 @@ def test_adaptive_pool_errors_match_torch():
     check_error(lambda m, x: F(m).adaptive_avg_pool2d(x, (2, 3, 4)), randn(1, 3, 8, 8))
     check_error(lambda m, x: F(m).adaptive_avg_pool2d(x, 2), randn(1, 3, 0, 4))
     check_error(lambda m, x: F(m).adaptive_avg_pool1d(x, 2), randn(3))
+    check_error(lambda m, x: F(m).adaptive_avg_pool3d(x, 2), randn(3, 4))
+    check_error(lambda m, x: F(m).adaptive_max_pool3d(x, 2), randn(3, 4))
+    check_error(lambda m, x: F(m).adaptive_avg_pool3d(x, (1, 2)), randn(1, 2, 5, 4, 6))
 
 
 def test_lp_pool_matches_torch():
@@ -243,6 +253,8 @@ def test_max_unpool_modules_match_torch():
     (lambda nn: nn.AdaptiveAvgPool2d(1), (2, 3, 9, 8)),
     (lambda nn: nn.AdaptiveMaxPool1d(4), (2, 3, 9)),
     (lambda nn: nn.AdaptiveMaxPool2d(3, return_indices=True), (2, 3, 9, 8)),
+    (lambda nn: nn.AdaptiveAvgPool3d((2, None, 3)), (1, 2, 5, 4, 6)),
+    (lambda nn: nn.AdaptiveMaxPool3d(2), (1, 2, 5, 4, 6)),
     (lambda nn: nn.LPPool2d(2, 3, stride=2), (2, 3, 9, 8)),
     (lambda nn: nn.LPPool1d(2, 3), (2, 3, 9)),
 ])

@@ -36,8 +36,10 @@ __all__ = [
 FUNCTIONAL = (
     'adaptive_avg_pool1d',
     'adaptive_avg_pool2d',
+    'adaptive_avg_pool3d',
     'adaptive_max_pool1d',
     'adaptive_max_pool2d',
+    'adaptive_max_pool3d',
     'avg_pool1d',
     'avg_pool2d',
     'avg_pool3d',
@@ -605,7 +607,7 @@ def adaptive_windows(size, out):
 
 def _adaptive_size(input, output_size, n, name):
     if input.ndim not in (n + 1, n + 2):
-        sep = ":" if name == "adaptive_max_pool2d" else ""
+        sep = ":" if name.startswith("adaptive_max") else ""
         raise RuntimeError(f"{name}(): Expected {n + 1}D or {n + 2}D tensor, but got{sep} "
                            f"{list(input.shape)}")
     sizes = [output_size] * n if isinstance(output_size, int) or output_size is None \
@@ -614,6 +616,9 @@ def _adaptive_size(input, output_size, n, name):
         if name == "adaptive_max_pool2d":
             raise RuntimeError("adaptive_max_pool2d(): internal error: output_size.size() must "
                                "be 2")
+        if name == "adaptive_max_pool3d":
+            raise RuntimeError("adaptive_max_pool3d(): internal error: output_size.size() must "
+                               "be 3")
         raise RuntimeError(f"{name}: output_size must be {n}")
     sizes = [input.shape[-n + i] if s is None else int(s) for i, s in enumerate(sizes)]
     for d in range(1, input.ndim):
@@ -624,18 +629,26 @@ def _adaptive_size(input, output_size, n, name):
     return tuple(sizes)
 
 
+def _adaptive_avg(input, output_size, n):
+    out = _adaptive_size(input, output_size, n, f"adaptive_avg_pool{n}d")
+    if out == (1,) * n:  # torch takes a plain mean here
+        return input.mean(tuple(range(-1, -n - 1, -1)), keepdim=True)
+    taps = []
+    for m, o in zip(input.shape[-n:], out):
+        start, end = adaptive_windows(m, o)
+        taps.append(window_taps(start, end, 1.0 / (end - start)))
+    return Taps.apply(input, taps=taps, name=f"AdaptiveAvgPool{n}DBackward0")
+
+
 def adaptive_avg_pool2d(input, output_size) -> Tensor:
     """Mean over torch's adaptive windows: (N, C, H, W) -> (N, C, *output_size);
     output_size (1, 1) is a plain mean over H and W, as in torch."""
-    out = _adaptive_size(input, output_size, 2, "adaptive_avg_pool2d")
-    if out == (1, 1):
-        return input.mean((-1, -2), keepdim=True)
-    size = tuple(input.shape[-2:])
-    taps = []
-    for m, o in zip(size, out):
-        start, end = adaptive_windows(m, o)
-        taps.append(window_taps(start, end, 1.0 / (end - start)))
-    return Taps.apply(input, taps=taps, name="AdaptiveAvgPool2DBackward0")
+    return _adaptive_avg(input, output_size, 2)
+
+
+def adaptive_avg_pool3d(input, output_size) -> Tensor:
+    """Mean over adaptive windows: (N, C, D, H, W) -> (N, C, *output_size)."""
+    return _adaptive_avg(input, output_size, 3)
 
 
 def adaptive_avg_pool1d(input, output_size) -> Tensor:
@@ -685,6 +698,13 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     """Max over torch's adaptive windows: (N, C, H, W) -> (N, C, *output_size)."""
     out = _adaptive_size(input, output_size, 2, "adaptive_max_pool2d")
     values, indices = AdaptiveMaxPool.apply(input, out=out, name="AdaptiveMaxPool2DBackward0")
+    return (values, indices) if return_indices else values
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    """Max over adaptive windows: (N, C, D, H, W) -> (N, C, *output_size)."""
+    out = _adaptive_size(input, output_size, 3, "adaptive_max_pool3d")
+    values, indices = AdaptiveMaxPool.apply(input, out=out, name="AdaptiveMaxPool3DBackward0")
     return (values, indices) if return_indices else values
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from ...ops.pooling import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
+    adaptive_avg_pool3d,
     adaptive_max_pool1d,
     adaptive_max_pool2d,
+    adaptive_max_pool3d,
     avg_pool1d,
     avg_pool2d,
     avg_pool3d,
@@ -22,7 +24,8 @@ from .module import Module
 
 __all__ = ["MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d",
            "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
-           "LPPool1d", "LPPool2d", "MaxUnpool1d", "MaxUnpool2d"]
+           "LPPool1d", "LPPool2d", "MaxUnpool1d", "MaxUnpool2d", "AdaptiveAvgPool3d",
+           "AdaptiveMaxPool3d"]
 
 
 class _MaxPoolNd(Module):
@@ -153,6 +156,13 @@ class AdaptiveAvgPool2d(_AdaptivePool):
         return adaptive_avg_pool2d(input, self.output_size)
 
 
+class AdaptiveAvgPool3d(_AdaptivePool):
+    """(N, C, D, H, W) -> (N, C, *output_size); None in output_size keeps that dim."""
+
+    def forward(self, input):
+        return adaptive_avg_pool3d(input, self.output_size)
+
+
 class AdaptiveMaxPool1d(_AdaptivePool):
     """(N, C, L) -> (N, C, output_size): maxima over windows that tile L."""
 
@@ -169,6 +179,13 @@ class AdaptiveMaxPool2d(AdaptiveMaxPool1d):
 
     def forward(self, input):
         return adaptive_max_pool2d(input, self.output_size, self.return_indices)
+
+
+class AdaptiveMaxPool3d(AdaptiveMaxPool1d):
+    """(N, C, D, H, W) -> (N, C, *output_size): maxima over adaptive windows."""
+
+    def forward(self, input):
+        return adaptive_max_pool3d(input, self.output_size, self.return_indices)
 
 
 class _LPPoolNd(Module):
