@@ -70,11 +70,14 @@ def im2col(xp, kernel, stride, dilation, out_size, work=False):
     return cols
 
 
-def col2im(cols, padded_size, kernel, stride, dilation, out_size):
+def col2im(cols, padded_size, kernel, stride, dilation, out_size, work=False):
     """The adjoint of im2col: columns (N, C, *kernel, *out) -> (N, C, *padded_size),
-    summing overlapping taps with one slice-add per kernel offset."""
+    summing overlapping taps with one slice-add per kernel offset (into a reused work
+    array with `work`, for callers that copy out of it)."""
     n, c = cols.shape[:2]
-    acc = np.zeros((n, c, *padded_size), cols.dtype)
+    shape = (n, c, *padded_size)
+    acc = (scratch.get("col2im", shape, cols.dtype, zero=True) if work
+           else np.zeros(shape, cols.dtype))
     lead = (slice(None), slice(None))
     for offs in itertools.product(*(range(k) for k in kernel)):
         win = tuple(_window(o, d, s, m) for o, d, s, m in zip(offs, dilation, stride, out_size))
@@ -245,8 +248,10 @@ def conv_transpose_forward(x, w, stride, padding, dilation, groups, output_paddi
         out = plan.col2im(cols.reshape(n, cout_g * groups, len(plan.offsets), plan.ext))
     else:
         xs = x.reshape(n, groups, cin // groups, math.prod(in_size))
-        cols = np.matmul(wt, xs).reshape(n, cout_g * groups, *kernel, *in_size)
-        out = col2im(cols, full, kernel, stride, dilation, in_size)
+        cols = np.matmul(wt, xs, out=scratch.get("columns", (n, groups, ck, xs.shape[-1]),
+                                                 np.result_type(wt, xs)))
+        cols = cols.reshape(n, cout_g * groups, *kernel, *in_size)
+        out = col2im(cols, full, kernel, stride, dilation, in_size, work=True)
     crop = tuple(slice(p, f - p) for p, f in zip(padding, full))
     return out[(slice(None), slice(None)) + crop].copy()  # never hand out a work array
 
