@@ -237,3 +237,19 @@ def test_conv_module_argument_errors_match_torch():
     with pytest.raises(ValueError, match="padding_mode must be one of"):
         ember.nn.Conv2d(3, 8, 3, padding_mode="foo")
     check_error(lambda m, x: m.nn.Conv2d(3, 8, 3)(x), randn(1, 4, 32, 32))
+
+
+@pytest.mark.parametrize("kwargs", [{"padding": 1}, {"stride": 2}, {}])
+def test_results_survive_later_calls_of_the_same_shape(kwargs):
+    """Convolutions reuse work arrays internally; what they return must be fresh."""
+    x1, x2, w = randn(2, 3, 6, 6), randn(2, 3, 6, 6), randn(4, 3, 3, 3)
+    e1 = F(ember).conv2d(ember.from_numpy(x1), ember.from_numpy(w), **kwargs)
+    t1 = e1.numpy().copy()
+    g1 = F(ember).conv_transpose2d(e1, ember.from_numpy(w), **kwargs)
+    s1 = g1.numpy().copy()
+    e2 = F(ember).conv2d(ember.from_numpy(x2), ember.from_numpy(w), **kwargs)
+    F(ember).conv_transpose2d(e2, ember.from_numpy(w), **kwargs)
+    np.testing.assert_array_equal(e1.numpy(), t1)
+    np.testing.assert_array_equal(g1.numpy(), s1)
+    expected = F(torch).conv2d(torch.from_numpy(x1), torch.from_numpy(w), **kwargs)
+    np.testing.assert_allclose(t1, expected.numpy(), rtol=1e-5, atol=1e-6)
