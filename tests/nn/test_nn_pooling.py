@@ -67,6 +67,14 @@ def test_max_pool1d_and_3d_match_torch(dtype):
                                                                          dtype=dtype))
 
 
+def test_pooling_of_empty_batches_and_empty_planes():
+    for f in (lambda m, x: F(m).max_pool2d(x, 3, 2, 1, return_indices=True),
+              lambda m, x: F(m).avg_pool2d(x, 2), lambda m, x: F(m).adaptive_avg_pool2d(x, 4),
+              lambda m, x: F(m).adaptive_max_pool2d(x, 4, return_indices=True)):
+        check(f, randn(0, 3, 6, 6))
+    check_error(lambda m, x: F(m).max_pool2d(x, 2), randn(2, 0, 6, 6))
+
+
 def test_max_pool_of_integers_matches_torch():
     check(lambda m, x: F(m).max_pool2d(x, 2), np.arange(32).reshape(1, 2, 4, 4) % 7)
 

@@ -87,6 +87,12 @@ def test_pixel_shuffle_and_unshuffle_match_torch(dtype):
     assert gradgradcheck(lambda m, x: F(m).pixel_shuffle(x, 2), randn(1, 4, 3, 2))
 
 
+def test_pixel_shuffle_of_empty_tensors_keeps_torchs_shapes():
+    # torch returns an empty input of pixel_unshuffle unchanged, shape included
+    check(lambda m, x: F(m).pixel_unshuffle(x, 2), randn(0, 3, 6, 6), grad=False)
+    check(lambda m, x: F(m).pixel_shuffle(x, 2), randn(0, 4, 6, 6))
+
+
 def test_pixel_shuffle_errors_match_torch():
     check_error(lambda m, x: F(m).pixel_shuffle(x, 2), randn(1, 3, 5, 5))
     check_error(lambda m, x: F(m).pixel_unshuffle(x, 2), randn(1, 3, 5, 5))

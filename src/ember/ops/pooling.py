@@ -319,7 +319,8 @@ class GatherIndices(Primitive):
         self.idx, self.size, self.spatial = idx, x.shape, spatial
         lead, plane = _split(x.shape, spatial)
         flat = x.reshape(lead + (plane,))
-        return np.take_along_axis(flat, idx.reshape(lead + (-1,)), -1).reshape(idx.shape)
+        per = math.prod(idx.shape[len(lead):])
+        return np.take_along_axis(flat, idx.reshape(lead + (per,)), -1).reshape(idx.shape)
 
     def backward(self, grad):
         return ScatterToIndices.apply(grad, idx=self.idx, size=self.size, overlap=True,
@@ -335,8 +336,9 @@ def scatter(g, idx, size, overlap, spatial):
     """Zeros of `size` with g added at idx (flat within each plane of the last `spatial`
     dims): one assignment when no two outputs share an index, else one bincount."""
     lead, plane = _split(size, spatial)
-    gl = g.reshape(lead + (-1,))
-    il = idx.reshape(lead + (-1,))
+    per = math.prod(idx.shape[len(lead):])
+    gl = g.reshape(lead + (per,))
+    il = idx.reshape(lead + (per,))
     if not overlap:
         out = np.zeros(lead + (plane,), g.dtype)
         np.put_along_axis(out, il, gl, -1)
@@ -354,6 +356,9 @@ def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_i
     if input.ndim not in (n + 1, n + 2) or input.numel() == 0 and input.ndim == n + 1:
         raise RuntimeError(f"non-empty {n + 1}D or {n + 2}D (batch mode) tensor expected for "
                            "input")
+    if any(d == 0 for d in input.shape[-n - 1:]):
+        raise RuntimeError(f"Expected {n + 1}D or {n + 2}D (batch mode) tensor with optional 0 "
+                           f"dim batch size for input, but got:{list(input.shape)}")
     out = _check_pool(input, kernel, stride, padding, dilation, ceil_mode, n)
     return MaxPool.apply(input, kernel=kernel, stride=stride, padding=padding,
                          dilation=dilation, out=out, name=f"MaxPool{n}DWithIndicesBackward0",

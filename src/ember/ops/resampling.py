@@ -254,11 +254,13 @@ class PixelUnshuffle(Primitive):
     grad_fn_name = "PixelUnshuffleBackward0"
 
     def forward(self, x, r):
-        self.r = r
+        self.r, self.empty = r, x.size == 0
+        if self.empty:  # torch returns an empty input unchanged (shape included)
+            return x.copy()
         return _unshuffle(x, r)
 
     def backward(self, grad):
-        return PixelShuffle.apply(grad, r=self.r)
+        return grad.clone() if self.empty else PixelShuffle.apply(grad, r=self.r)
 
 
 def pixel_shuffle(input, upscale_factor) -> Tensor:
