@@ -253,9 +253,10 @@ class PixelShuffle(Primitive):
 class PixelUnshuffle(Primitive):
     grad_fn_name = "PixelUnshuffleBackward0"
 
-    def forward(self, x, r):
-        self.r, self.empty = r, x.size == 0
-        if self.empty:  # torch returns an empty input unchanged (shape included)
+    def forward(self, x, r, keep_empty=False):
+        # torch's pixel_unshuffle returns an empty input unchanged (shape included)
+        self.r, self.empty = r, keep_empty and x.size == 0
+        if self.empty:
             return x.copy()
         return _unshuffle(x, r)
 
@@ -294,4 +295,4 @@ def pixel_unshuffle(input, downscale_factor) -> Tensor:
     if w % r:
         raise RuntimeError("pixel_unshuffle expects width to be divisible by downscale_factor, "
                            f"but input.size(-1)={w} is not divisible by {r}")
-    return PixelUnshuffle.apply(input, r=r)
+    return PixelUnshuffle.apply(input, r=r, keep_empty=True)
