@@ -116,6 +116,12 @@ def test_conv_double_backward():
                          randn(1, 4, 5, 4), randn(4, 2, 3, 2), randn(4))
     assert gradgradcheck(lambda m, x, w: F(m).conv_transpose1d(x, w, stride=2, output_padding=1),
                          randn(1, 4, 5), randn(4, 2, 3))
+    # stride 1 takes the flat-offset path
+    assert gradgradcheck(lambda m, x, w, b: F(m).conv2d(x, w, b, padding=(1, 2), dilation=(2, 1),
+                                                        groups=2),
+                         randn(2, 4, 5, 4), randn(4, 2, 2, 3), randn(4))
+    assert gradgradcheck(lambda m, x, w: F(m).conv_transpose2d(x, w, padding=1, dilation=2),
+                         randn(1, 2, 3, 4), randn(2, 3, 2, 2))
 
 
 def test_conv_errors_match_torch():
