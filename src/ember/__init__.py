@@ -88,6 +88,7 @@ def squeeze_(input, dim=None):
     return input.squeeze(dim)
 
 # subpackages
+from . import cuda
 from . import nn
 from . import optim
 from . import utils
