@@ -15,6 +15,10 @@ import numpy as _np
 # NumPy would warn on each. ember follows torch, for the whole process.
 _np.seterr(all="ignore")
 
+from .backend import tune_allocator as _tune_allocator
+
+_tune_allocator()  # see backend.tune_allocator: keeps big temporaries from page-faulting
+
 from .dtypes import (
     bool_ as bool, cdouble, cfloat, complex64, complex128, double, dtype, float, float16,
     float32, float64, get_default_dtype, half, int, int8, int16, int32, int64, long,
