@@ -537,15 +537,17 @@ def div(input, other, *, rounding_mode=_UNSET, out=None):
 divide = true_divide = div
 
 
-def neg(input):
-    return Neg.apply(input)
+def neg(input, *, out=None):
+    return _out(Neg.apply(input), out)
 
 
 negative = neg
 
 
-def pow(input, exponent):  # noqa: A001 - torch's name
+def pow(input, exponent, *, out=None):  # noqa: A001 - torch's name
     """input ** exponent; either may be a tensor, or input a number."""
+    if out is not None:
+        return _out(pow(input, exponent), out)
     if not isinstance(input, Tensor):
         return PowScalarBase.apply(exponent, base=input)
     if isinstance(exponent, Tensor):
@@ -650,6 +652,9 @@ class Abs(Primitive):
 
     def backward(self, grad):
         (x,) = self.saved_tensors
+        if x._data.dtype.kind == "c":
+            from .pointwise import sgn  # x / |x|: the complex gradient of |x|
+            return grad * sgn(x)
         return grad * sign(x)
 
 
@@ -683,39 +688,39 @@ class Reciprocal(Primitive):
         return -grad * _conj(out * out)
 
 
-def exp(input):
-    return Exp.apply(input)
+def exp(input, *, out=None):
+    return _out(Exp.apply(input), out)
 
 
-def log(input):
-    return Log.apply(input)
+def log(input, *, out=None):
+    return _out(Log.apply(input), out)
 
 
-def sqrt(input):
-    return Sqrt.apply(input)
+def sqrt(input, *, out=None):
+    return _out(Sqrt.apply(input), out)
 
 
-def tanh(input):
-    return Tanh.apply(input)
+def tanh(input, *, out=None):
+    return _out(Tanh.apply(input), out)
 
 
-def sigmoid(input):
-    return Sigmoid.apply(input)
+def sigmoid(input, *, out=None):
+    return _out(Sigmoid.apply(input), out)
 
 
-def abs(input):  # noqa: A001 - torch's name
-    return Abs.apply(input)
+def abs(input, *, out=None):  # noqa: A001 - torch's name
+    return _out(Abs.apply(input), out)
 
 
 absolute = abs
 
 
-def sign(input):
-    return Sign.apply(input)
+def sign(input, *, out=None):
+    return _out(Sign.apply(input), out)
 
 
-def reciprocal(input):
-    return Reciprocal.apply(input)
+def reciprocal(input, *, out=None):
+    return _out(Reciprocal.apply(input), out)
 
 
 # ---------------------------------------------------------------------------------------
@@ -878,12 +883,12 @@ def _split_by_mask(grad, wins, ties):
     return grad * share, grad * (1 - share)
 
 
-def maximum(input, other):
-    return Maximum.apply(input, other)
+def maximum(input, other, *, out=None):
+    return _out(Maximum.apply(input, other), out)
 
 
-def minimum(input, other):
-    return Minimum.apply(input, other)
+def minimum(input, other, *, out=None):
+    return _out(Minimum.apply(input, other), out)
 
 
 # ---------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from ..autograd import grad_mode
 from ..autograd.node import SavedOutput
 from ..tensor import Tensor
 from . import elementwise as ew
+from . import pointwise as pw
 from .primitive import Primitive
 
 __all__ = [
@@ -39,6 +40,64 @@ __all__ = [
     'sub_',
     'tanh_',
     'zero_',
+    'rsqrt_',
+    'square_',
+    'exp2_',
+    'expm1_',
+    'log2_',
+    'log10_',
+    'log1p_',
+    'sin_',
+    'cos_',
+    'tan_',
+    'asin_',
+    'acos_',
+    'atan_',
+    'atan2_',
+    'arctan2_',
+    'sinh_',
+    'cosh_',
+    'asinh_',
+    'acosh_',
+    'atanh_',
+    'arcsin_',
+    'arccos_',
+    'arctan_',
+    'arcsinh_',
+    'arccosh_',
+    'arctanh_',
+    'erf_',
+    'erfc_',
+    'erfinv_',
+    'sgn_',
+    'floor_',
+    'ceil_',
+    'round_',
+    'trunc_',
+    'fix_',
+    'frac_',
+    'fmod_',
+    'remainder_',
+    'floor_divide_',
+    'lerp_',
+    'hypot_',
+    'addcmul_',
+    'addcdiv_',
+    'logit_',
+    'xlogy_',
+    'nan_to_num_',
+    'copysign_',
+    'float_power_',
+    'deg2rad_',
+    'rad2deg_',
+    'bitwise_left_shift_',
+    'bitwise_right_shift_',
+    'bitwise_and_',
+    'bitwise_or_',
+    'bitwise_xor_',
+    'bitwise_not_',
+    'reciprocal_',
+    'sign_',
 ]
 
 # the ones torch also offers as Tensor methods (x.name(...))
@@ -62,6 +121,64 @@ TENSOR_METHODS = (
     'sub_',
     'tanh_',
     'zero_',
+    'rsqrt_',
+    'square_',
+    'exp2_',
+    'expm1_',
+    'log2_',
+    'log10_',
+    'log1p_',
+    'sin_',
+    'cos_',
+    'tan_',
+    'asin_',
+    'acos_',
+    'atan_',
+    'atan2_',
+    'arctan2_',
+    'sinh_',
+    'cosh_',
+    'asinh_',
+    'acosh_',
+    'atanh_',
+    'arcsin_',
+    'arccos_',
+    'arctan_',
+    'arcsinh_',
+    'arccosh_',
+    'arctanh_',
+    'erf_',
+    'erfc_',
+    'erfinv_',
+    'sgn_',
+    'floor_',
+    'ceil_',
+    'round_',
+    'trunc_',
+    'fix_',
+    'frac_',
+    'fmod_',
+    'remainder_',
+    'floor_divide_',
+    'lerp_',
+    'hypot_',
+    'addcmul_',
+    'addcdiv_',
+    'logit_',
+    'xlogy_',
+    'nan_to_num_',
+    'copysign_',
+    'float_power_',
+    'deg2rad_',
+    'rad2deg_',
+    'bitwise_left_shift_',
+    'bitwise_right_shift_',
+    'bitwise_and_',
+    'bitwise_or_',
+    'bitwise_xor_',
+    'bitwise_not_',
+    'reciprocal_',
+    'sign_',
 )
 
 
@@ -362,3 +479,246 @@ def copy_(input, src, non_blocking=False):
     np.copyto(input._data, src._data, casting="unsafe")
     input._vc[0] += 1
     return input
+
+
+# ---------------------------------------------------------------------------------------
+# in-place forms of the pointwise ops: `x.sin_()` is the out-of-place op, written back
+
+
+def rsqrt_(input):
+    return _inplace(input, lambda: pw.rsqrt(input))
+
+
+def square_(input):
+    return _inplace(input, lambda: pw.square(input))
+
+
+def exp2_(input):
+    return _inplace(input, lambda: pw.exp2(input))
+
+
+def expm1_(input):
+    return _inplace(input, lambda: pw.expm1(input))
+
+
+def log2_(input):
+    return _inplace(input, lambda: pw.log2(input))
+
+
+def log10_(input):
+    return _inplace(input, lambda: pw.log10(input))
+
+
+def log1p_(input):
+    return _inplace(input, lambda: pw.log1p(input))
+
+
+def sin_(input):
+    return _inplace(input, lambda: pw.sin(input))
+
+
+def cos_(input):
+    return _inplace(input, lambda: pw.cos(input))
+
+
+def tan_(input):
+    return _inplace(input, lambda: pw.tan(input))
+
+
+def asin_(input):
+    return _inplace(input, lambda: pw.asin(input))
+
+
+def acos_(input):
+    return _inplace(input, lambda: pw.acos(input))
+
+
+def atan_(input):
+    return _inplace(input, lambda: pw.atan(input))
+
+
+def sinh_(input):
+    return _inplace(input, lambda: pw.sinh(input))
+
+
+def cosh_(input):
+    return _inplace(input, lambda: pw.cosh(input))
+
+
+def asinh_(input):
+    return _inplace(input, lambda: pw.asinh(input))
+
+
+def acosh_(input):
+    return _inplace(input, lambda: pw.acosh(input))
+
+
+def atanh_(input):
+    return _inplace(input, lambda: pw.atanh(input))
+
+
+def arcsin_(input):
+    return _inplace(input, lambda: pw.arcsin(input))
+
+
+def arccos_(input):
+    return _inplace(input, lambda: pw.arccos(input))
+
+
+def arctan_(input):
+    return _inplace(input, lambda: pw.arctan(input))
+
+
+def arcsinh_(input):
+    return _inplace(input, lambda: pw.arcsinh(input))
+
+
+def arccosh_(input):
+    return _inplace(input, lambda: pw.arccosh(input))
+
+
+def arctanh_(input):
+    return _inplace(input, lambda: pw.arctanh(input))
+
+
+def erf_(input):
+    return _inplace(input, lambda: pw.erf(input))
+
+
+def erfc_(input):
+    return _inplace(input, lambda: pw.erfc(input))
+
+
+def erfinv_(input):
+    return _inplace(input, lambda: pw.erfinv(input))
+
+
+def sgn_(input):
+    return _inplace(input, lambda: pw.sgn(input))
+
+
+def floor_(input):
+    return _inplace(input, lambda: pw.floor(input))
+
+
+def ceil_(input):
+    return _inplace(input, lambda: pw.ceil(input))
+
+
+def trunc_(input):
+    return _inplace(input, lambda: pw.trunc(input))
+
+
+def fix_(input):
+    return _inplace(input, lambda: pw.fix(input))
+
+
+def frac_(input):
+    return _inplace(input, lambda: pw.frac(input))
+
+
+def deg2rad_(input):
+    return _inplace(input, lambda: pw.deg2rad(input))
+
+
+def rad2deg_(input):
+    return _inplace(input, lambda: pw.rad2deg(input))
+
+
+def bitwise_not_(input):
+    return _inplace(input, lambda: ew.bitwise_not(input))
+
+
+def reciprocal_(input):
+    return _inplace(input, lambda: ew.reciprocal(input))
+
+
+def sign_(input):
+    return _inplace(input, lambda: ew.sign(input))
+
+
+def atan2_(input, other):
+    return _inplace(input, lambda: pw.atan2(input, other))
+
+
+def arctan2_(input, other):
+    return _inplace(input, lambda: pw.arctan2(input, other))
+
+
+def fmod_(input, other):
+    return _inplace(input, lambda: pw.fmod(input, other))
+
+
+def remainder_(input, other):
+    return _inplace(input, lambda: pw.remainder(input, other))
+
+
+def floor_divide_(input, other):
+    return _inplace(input, lambda: pw.floor_divide(input, other))
+
+
+def hypot_(input, other):
+    return _inplace(input, lambda: pw.hypot(input, other))
+
+
+def xlogy_(input, other):
+    return _inplace(input, lambda: pw.xlogy(input, other))
+
+
+def copysign_(input, other):
+    return _inplace(input, lambda: pw.copysign(input, other))
+
+
+def bitwise_left_shift_(input, other):
+    return _inplace(input, lambda: pw.bitwise_left_shift(input, other))
+
+
+def bitwise_right_shift_(input, other):
+    return _inplace(input, lambda: pw.bitwise_right_shift(input, other))
+
+
+def bitwise_and_(input, other):
+    return _inplace(input, lambda: ew.bitwise_and(input, other))
+
+
+def bitwise_or_(input, other):
+    return _inplace(input, lambda: ew.bitwise_or(input, other))
+
+
+def bitwise_xor_(input, other):
+    return _inplace(input, lambda: ew.bitwise_xor(input, other))
+
+
+def round_(input, *, decimals=None):
+    return _inplace(input, lambda: pw.round(input, decimals=decimals))
+
+
+def logit_(input, eps=None):
+    return _inplace(input, lambda: pw.logit(input, eps))
+
+
+def nan_to_num_(input, nan=0.0, posinf=None, neginf=None):
+    return _inplace(input, lambda: pw.nan_to_num(input, nan, posinf, neginf))
+
+
+def lerp_(input, end, weight):
+    return _inplace(input, lambda: pw.lerp(input, end, weight))
+
+
+def addcmul_(input, tensor1, tensor2, *, value=1):
+    return _inplace(input, lambda: pw.addcmul(input, tensor1, tensor2, value=value))
+
+
+def addcdiv_(input, tensor1, tensor2, *, value=1):
+    return _inplace(input, lambda: pw.addcdiv(input, tensor1, tensor2, value=value))
+
+
+def float_power_(input, exponent):
+    """float_power in place: torch requires the base to be double (or complex double)."""
+    wanted = dtypes.complex128 if (input.is_complex() or isinstance(exponent, complex) or (
+        isinstance(exponent, Tensor) and exponent.is_complex())) else dtypes.float64
+    if input.dtype is not wanted:
+        raise RuntimeError(f"the base given to float_power_ has dtype {_SHORT[input.dtype.name]}"
+                           f" but the operation's result requires dtype "
+                           f"{_SHORT[wanted.name]}")
+    return _inplace(input, lambda: pw.float_power(input, exponent))

@@ -23,8 +23,22 @@ from .elementwise import (
     where,
 )
 from .indexing import getitem, setitem
-from .inplace import add_, div_, mul_, pow_, sub_
+from .inplace import (
+    add_,
+    bitwise_and_,
+    bitwise_left_shift_,
+    bitwise_or_,
+    bitwise_right_shift_,
+    bitwise_xor_,
+    div_,
+    floor_divide_,
+    mul_,
+    pow_,
+    remainder_,
+    sub_,
+)
 from .linalg import matmul
+from .pointwise import bitwise_left_shift, bitwise_right_shift, floor_divide, remainder
 
 
 def _where_method(self, condition, other):
@@ -65,6 +79,14 @@ TENSOR_OPERATORS = {
     "__eq__": eq, "__ne__": ne, "__lt__": lt, "__le__": le, "__gt__": gt, "__ge__": ge,
     "__and__": bitwise_and, "__rand__": bitwise_and, "__or__": bitwise_or,
     "__ror__": bitwise_or, "__xor__": bitwise_xor, "__rxor__": bitwise_xor,
+    "__iand__": bitwise_and_, "__ior__": bitwise_or_, "__ixor__": bitwise_xor_,
+    "__mod__": remainder, "__rmod__": _flip(remainder), "__imod__": remainder_,
+    "__floordiv__": floor_divide, "__rfloordiv__": _flip(floor_divide),
+    "__ifloordiv__": floor_divide_,
+    "__lshift__": bitwise_left_shift, "__rlshift__": _flip(bitwise_left_shift),
+    "__ilshift__": bitwise_left_shift_,
+    "__rshift__": bitwise_right_shift, "__rrshift__": _flip(bitwise_right_shift),
+    "__irshift__": bitwise_right_shift_,
     "__invert__": _invert,
     "__getitem__": getitem, "__setitem__": setitem,
     "where": _where_method,
