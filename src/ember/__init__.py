@@ -79,17 +79,8 @@ def is_complex(input) -> bool:
     return input.dtype.is_complex
 
 
-def broadcast_tensors(*tensors):
-    shape = broadcast_shapes(*[t.shape for t in tensors])
-    return tuple(t.expand(shape) for t in tensors)
-
-
 def detach(input):
     return input.detach()
-
-
-def squeeze_(input, dim=None):
-    return input.squeeze(dim)
 
 # subpackages
 from . import cuda
@@ -97,3 +88,4 @@ from . import nn
 from . import optim
 from . import utils
 from .serialization import load, save
+from . import linalg

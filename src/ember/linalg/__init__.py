@@ -1,0 +1,200 @@
+"""ember.linalg: torch.linalg's functions.
+
+The decompositions (det, inv, solve, cholesky, qr, svd, eigh, pinv, lstsq) live in
+`ember/ops/decompositions.py` next to their backward formulas; the norms are here, in
+`norms.py`; the rest are compositions of ember ops, so their gradients come from the
+ops they are made of.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..ops import decompositions as _dec
+from ..ops import products as _products
+from ..ops.decompositions import _LinAlgError as LinAlgError
+from ..ops.linalg import matmul
+from ..tensor import Tensor
+from .norms import matrix_norm, norm, vector_norm
+
+__all__ = [
+    "LinAlgError", "cholesky", "cholesky_ex", "cross", "det", "diagonal", "eigh", "eigvalsh",
+    "inv", "inv_ex", "lstsq", "matmul", "matrix_norm", "matrix_power", "matrix_rank",
+    "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "svd", "svdvals", "vecdot",
+    "vector_norm",
+]
+
+
+def det(A) -> Tensor:  # noqa: N803 - torch's argument names
+    """Determinant of (*, n, n) -> (*)."""
+    return _dec.det(A)
+
+
+def slogdet(A) -> tuple:  # noqa: N803
+    """Named tuple (sign, logabsdet) of the determinant."""
+    return _dec._slogdet(A)
+
+
+def inv(A) -> Tensor:  # noqa: N803
+    """Inverse of each square matrix; raises LinAlgError for a singular one."""
+    return _dec._inverse(A)
+
+
+def inv_ex(A, *, check_errors=False) -> tuple:  # noqa: N803
+    """Named tuple (inverse, info) with LAPACK's info instead of an error."""
+    return _dec._inv_ex(A, check_errors=check_errors)
+
+
+def solve(A, B, *, left=True) -> Tensor:  # noqa: N803
+    """X with A X = B (left=True) or X A = B; B may be a (batch of) vector(s)."""
+    return _dec._solve(A, B, left=left)
+
+
+def cholesky(A, *, upper=False) -> Tensor:  # noqa: N803
+    """Lower (or upper) Cholesky factor of symmetric positive-definite matrices."""
+    return _dec._cholesky(A, upper=upper)
+
+
+def cholesky_ex(A, *, upper=False, check_errors=False) -> tuple:  # noqa: N803
+    """(L, info): info is the order of the first non-positive-definite leading minor."""
+    try:
+        return _dec._cholesky(A, upper=upper), Tensor._make(np.zeros(A.shape[:-2], np.int32))
+    except _dec._LinAlgError:
+        if check_errors:
+            raise
+        info = np.zeros(A.shape[:-2], np.int32)
+        flat = A._data.reshape((-1,) + tuple(A.shape[-2:]))
+        for i, m in enumerate(flat):
+            try:
+                np.linalg.cholesky(m)
+            except np.linalg.LinAlgError:
+                info.reshape(-1)[i] = _dec._not_pd(m[None])[1]
+        return Tensor._make(np.zeros(A.shape, A._data.dtype)), Tensor._make(info)
+
+
+def qr(A, mode="reduced") -> tuple:  # noqa: N803
+    """Named tuple (Q, R); mode 'reduced', 'complete' or 'r' (Q empty)."""
+    return _dec._qr(A, mode)
+
+
+def svd(A, full_matrices=True, *, driver=None) -> tuple:  # noqa: N803
+    """Named tuple (U, S, Vh) with S descending."""
+    return _dec._svd(A, full_matrices=full_matrices)
+
+
+def svdvals(A, *, driver=None) -> Tensor:  # noqa: N803
+    """Singular values, descending."""
+    return _dec._svdvals(A)
+
+
+def eigh(A, UPLO="L") -> tuple:  # noqa: N803
+    """Named tuple (eigenvalues ascending, eigenvectors) of symmetric matrices."""
+    return _dec._eigh(A, UPLO, compute_v=True)
+
+
+def eigvalsh(A, UPLO="L") -> Tensor:  # noqa: N803
+    """Eigenvalues (ascending) of symmetric matrices."""
+    return _dec._eigh(A, UPLO, compute_v=False)
+
+
+def pinv(A, *, atol=None, rtol=None, hermitian=False) -> Tensor:  # noqa: N803
+    """Moore-Penrose pseudoinverse; singular values <= max(atol, rtol * s_max) are dropped."""
+    return _dec._pinv(A, atol=atol, rtol=rtol, hermitian=hermitian)
+
+
+def lstsq(A, B, rcond=None, *, driver=None) -> tuple:  # noqa: N803
+    """Named tuple (solution, residuals, rank, singular_values), as the CPU default driver
+    'gelsd' fills them: residuals only when m > n and every matrix has full rank."""
+    return _dec._lstsq(A, B, rcond, driver=driver)
+
+
+def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None) -> Tensor:  # noqa: N803
+    """Number of singular values above max(atol, rtol * s_max), as int64."""
+    if A.ndim < 2:
+        raise RuntimeError("torch.linalg.matrix_rank: The input tensor input must have at least"
+                           " 2 dimensions.")
+    _dec._check_float(A, "torch.linalg.matrix_rank")
+    if tol is not None:
+        atol, rtol = tol, 0.0
+    atol, rtol = _dec._tolerances(A, atol, rtol)
+    a = A._data
+    if hermitian:
+        s = np.abs(np.linalg.eigvalsh(a))
+    else:
+        s = np.linalg.svd(a, compute_uv=False)
+    smax = s.max(axis=-1, keepdims=True) if s.shape[-1] else np.zeros(s.shape[:-1] + (1,))
+    tol_ = np.maximum(np.squeeze(np.asarray(atol)), 0) if np.ndim(atol) == 0 else atol
+    keep = s > np.maximum(tol_, rtol * smax)
+    return Tensor._make(np.asarray(keep.sum(-1), dtype=np.int64))
+
+
+def matrix_power(A, n: int) -> Tensor:  # noqa: N803
+    """A^n by repeated squaring; n < 0 inverts first, n = 0 gives identities."""
+    _dec._check_square(A, "linalg.matrix_power")
+    if n == 0:
+        eye = np.broadcast_to(np.eye(A.shape[-1], dtype=A._data.dtype), A.shape)
+        out = Tensor._make(np.array(eye))
+        return out
+    if n < 0:
+        A = _dec._inverse(A)
+        n = -n
+    if n == 1:
+        return A.clone()
+    result = None
+    base = A
+    while n:
+        if n & 1:
+            result = base if result is None else matmul(result, base)
+        n >>= 1
+        if n:
+            base = matmul(base, base)
+    return result
+
+
+def cross(input, other, *, dim=-1) -> Tensor:  # noqa: A002 - torch's name
+    """Cross product of 3-vectors along `dim` (broadcasting the others)."""
+    return _products._cross(input, other, dim, "linalg.cross")
+
+
+def vecdot(x, y, *, dim=-1) -> Tensor:
+    """sum(x * y, dim) (conj(x) for complex)."""
+    if x.shape[dim] != y.shape[dim]:
+        n, m = x.shape[dim], y.shape[dim]
+        raise RuntimeError(f"inconsistent tensor size, expected tensor [{n}] and src [{m}] to "
+                           f"have the same number of elements, but got {n} and {m} elements "
+                           "respectively")
+    return (x * y).sum(dim)
+
+
+def diagonal(A, *, offset=0, dim1=-2, dim2=-1) -> Tensor:  # noqa: N803
+    """The diagonal of the matrices A[..., i, j] (a view in torch; values here)."""
+    from .diagonal import diagonal as _diagonal
+    return _diagonal(A, offset, dim1, dim2)
+
+
+def multi_dot(tensors) -> Tensor:
+    """Product of matrices in the cheapest order; the first (last) may be a vector."""
+    tensors = list(tensors)
+    if len(tensors) < 2:
+        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(tensors)}")
+    first, last = tensors[0].ndim == 1, tensors[-1].ndim == 1
+    for i, t in enumerate(tensors):
+        want = 1 if (i == 0 and first) or (i == len(tensors) - 1 and last) else 2
+        if t.ndim != want and not (t.ndim in (1, 2) and i in (0, len(tensors) - 1)):
+            raise RuntimeError(f"multi_dot(): tensor {i} must be 2D but got {t.ndim}D")
+    if first:
+        tensors[0] = tensors[0].unsqueeze(0)
+    if last:
+        tensors[-1] = tensors[-1].unsqueeze(-1)
+    for i in range(len(tensors) - 1):
+        if tensors[i].shape[1] != tensors[i + 1].shape[0]:
+            a, b = tensors[i].shape, tensors[i + 1].shape
+            raise RuntimeError(f"multi_dot(): tensors {i} and {i + 1} with shapes "
+                               f"[{a[0]}, {a[1]}] and [{b[0]}, {b[1]}] cannot be multiplied")
+    out = _products.multi_dot_chain(tensors)
+    shape = tuple(out.shape)
+    if first:
+        shape = shape[1:]
+    if last:
+        shape = shape[:-1]
+    return out.view(shape) if shape != tuple(out.shape) else out

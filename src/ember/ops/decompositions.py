@@ -1,0 +1,767 @@
+"""Matrix decompositions and the functions built on them: det, slogdet, inv, solve,
+cholesky, qr, svd, eigh, pinv, lstsq (the forwards of `ember.linalg`).
+
+Every forward is one batched numpy.linalg call on arrays of shape (*, m, n). Every
+backward is written with ember ops (matmul, the inverse and solve defined here), so
+double backward works. The public names here are the ones torch has at top level
+(`ember.det`, `ember.inverse`, `ember.logdet`, `ember.cholesky`, `ember.svd`,
+`ember.qr`); `ember.linalg` reaches the rest through the underscore functions.
+
+Notation in the backward formulas: A is the input, G the upstream gradient of the
+output, X^T the transpose of the last two dims (real inputs).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import namedtuple
+
+import numpy as np
+
+from ..tensor import Tensor
+from .primitive import Primitive
+
+__all__ = ["cholesky", "det", "inverse", "logdet", "qr", "svd"]
+
+TENSOR_METHODS = ("cholesky", "det", "inverse", "logdet", "qr", "svd")
+
+
+class _LinAlgError(RuntimeError):
+    """torch.linalg.LinAlgError: a decomposition failed on its input's values."""
+
+
+def _return_type(name: str, fields):
+    base = namedtuple(name, fields)
+
+    def __repr__(self):  # noqa: N807
+        inner = ",\n".join(f"{f}={v!r}" for f, v in zip(fields, self))
+        return f"ember.return_types.{name}(\n{inner})"
+
+    return type(name, (base,), {"__slots__": (), "__repr__": __repr__})
+
+
+slogdet_result = _return_type("linalg_slogdet", ("sign", "logabsdet"))
+inv_ex_result = _return_type("linalg_inv_ex", ("inverse", "info"))
+qr_result = _return_type("linalg_qr", ("Q", "R"))
+svd_result = _return_type("linalg_svd", ("U", "S", "Vh"))
+eigh_result = _return_type("linalg_eigh", ("eigenvalues", "eigenvectors"))
+lstsq_result = _return_type("linalg_lstsq", ("solution", "residuals", "rank",
+                                             "singular_values"))
+torch_svd_result = _return_type("svd", ("U", "S", "V"))
+torch_qr_result = _return_type("qr", ("Q", "R"))
+
+
+# ---------------------------------------------------------------------------------------
+# argument checks and small helpers
+
+_LEGACY = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+           "bool": "Bool", "float16": "Half", "bfloat16": "BFloat16"}
+
+
+def _check_float(a: Tensor, fname: str) -> None:
+    if a._data.dtype.kind not in "fc" or a.dtype.name == "float16":
+        raise RuntimeError(f"{fname}: Expected a floating point or complex tensor as input. "
+                           f"Got {_LEGACY.get(a.dtype.name, a.dtype.name)}")
+
+
+def _check_square(a: Tensor, fname: str, arg: str = "A") -> None:
+    if a.ndim < 2:
+        raise RuntimeError(f"{fname}: The input tensor {arg} must have at least 2 dimensions.")
+    if a.shape[-1] != a.shape[-2]:
+        raise RuntimeError(f"{fname}: {arg} must be batches of square matrices, but they are "
+                           f"{a.shape[-2]} by {a.shape[-1]} matrices")
+
+
+def _check_matrix(a: Tensor, fname: str) -> None:
+    if a.ndim < 2:
+        raise RuntimeError(f"{fname}: The input tensor A must have at least 2 dimensions.")
+
+
+def _batch_prefix(a, index) -> str:
+    return "" if a.ndim == 2 else f"(Batch element {index}): "
+
+
+def _first_zero_pivot(m: np.ndarray) -> int:
+    """LAPACK getrf's `info`: 1-based index of the first exactly-zero pivot of LU with
+    partial pivoting (0 if none). Only run once numpy has said the matrix is singular."""
+    u = np.array(m, dtype=np.float64 if m.dtype.kind == "f" else np.complex128)
+    n = u.shape[0]
+    for k in range(n):
+        p = k + int(np.argmax(np.abs(u[k:, k])))
+        if u[p, k] == 0:
+            return k + 1
+        u[[k, p]] = u[[p, k]]
+        u[k + 1:, k:] -= np.outer(u[k + 1:, k] / u[k, k], u[k, k:])
+    return 0
+
+
+def _singular_batch(a: np.ndarray):
+    """(batch index, info) of the first matrix of `a` with an exactly-zero LU pivot."""
+    flat = a.reshape((-1,) + a.shape[-2:])
+    for i, m in enumerate(flat):
+        info = _first_zero_pivot(m)
+        if info:
+            return i, info
+    return 0, a.shape[-1]
+
+
+def _eye_like(a: Tensor, n: int | None = None) -> Tensor:
+    n = a.shape[-1] if n is None else n
+    return Tensor._make(np.eye(n, dtype=a._data.dtype))
+
+
+def _diag_embed(v: Tensor) -> Tensor:
+    """(*, n) -> (*, n, n) with v on the diagonal (differentiable)."""
+    return v.unsqueeze(-1) * _eye_like(v, v.shape[-1])
+
+
+def _mask(x: Tensor, lower: bool, k: int = 0) -> Tensor:
+    """tril (lower) or triu of the last two dims, as a product with a constant mask."""
+    m, n = x.shape[-2], x.shape[-1]
+    ones = np.ones((m, n), dtype=x._data.dtype)
+    return x * Tensor._make(np.tril(ones, k) if lower else np.triu(ones, k))
+
+
+def _mT(x: Tensor) -> Tensor:  # noqa: N802
+    return x.transpose(-2, -1)
+
+
+def _mm(a: Tensor, b: Tensor) -> Tensor:
+    from .linalg import matmul
+    return matmul(a, b)
+
+
+# ---------------------------------------------------------------------------------------
+# det, slogdet, logdet
+
+
+class Det(Primitive):
+    """det(A): (*, n, n) -> (*). Gradient G * det(A) * A^-T (solve-based, as torch's
+    for invertible A)."""
+
+    grad_fn_name = "LinalgDetBackward0"
+    save_inputs = (0,)
+    save_output = True
+
+    def forward(self, a):
+        return np.asarray(np.linalg.det(a), dtype=a.dtype)
+
+    def backward(self, grad):
+        a, d = self.saved_tensors
+        return (grad * d).unsqueeze(-1).unsqueeze(-1) * _mT(_inverse(a))
+
+
+def det(input) -> Tensor:
+    """Determinant of each square matrix of `input` (*, n, n) -> (*)."""
+    _check_square(input, "linalg.det")
+    _check_float(input, "linalg.det")
+    return Det.apply(input)
+
+
+class Slogdet(Primitive):
+    """(sign, log|det|) of (*, n, n). Gradient of logabsdet: G * A^-T; sign has none."""
+
+    grad_fn_name = "LinalgSlogdetBackward0"
+    save_inputs = (0,)
+    num_outputs = 2
+
+    def forward(self, a):
+        sign, logabs = np.linalg.slogdet(a)
+        return np.asarray(sign, a.dtype), np.asarray(logabs, a.dtype)
+
+    def backward(self, grad_sign, grad_logabs):
+        (a,) = self.saved_tensors
+        if grad_logabs is None:
+            return (None,)
+        return grad_logabs.unsqueeze(-1).unsqueeze(-1) * _mT(_inverse(a))
+
+
+def _slogdet(A) -> tuple:
+    _check_square(A, "linalg.slogdet")
+    _check_float(A, "linalg.slogdet")
+    return slogdet_result(*Slogdet.apply(A))
+
+
+def logdet(input) -> Tensor:
+    """log(det(A)): nan for a negative determinant, -inf for a singular matrix."""
+    _check_square(input, "logdet")
+    _check_float(input, "logdet")
+    from .elementwise import where
+    sign, logabs = Slogdet.apply(input)
+    nan = Tensor._make(np.array(np.nan, dtype=input._data.dtype))
+    return where(sign == -1, nan, logabs)  # WhereBackward0, as torch
+
+
+# ---------------------------------------------------------------------------------------
+# inverse and solve
+
+
+class Inverse(Primitive):
+    """A^-1 of (*, n, n). Gradient -A^-T G A^-T."""
+
+    grad_fn_name = "LinalgInvExBackward0"
+    save_output = True
+
+    def forward(self, a):
+        try:
+            return np.linalg.inv(a)
+        except np.linalg.LinAlgError:
+            index, info = _singular_batch(a)
+            raise _LinAlgError(
+                f"linalg.inv: {_batch_prefix(a, index)}The diagonal element {info} is zero, "
+                "the inversion could not be completed because the input matrix is "
+                "singular.") from None
+
+    def backward(self, grad):
+        (inv,) = self.saved_tensors
+        inv_t = _mT(inv)
+        return -_mm(_mm(inv_t, grad), inv_t)
+
+
+def _inverse(a: Tensor) -> Tensor:
+    _check_square(a, "linalg.inv")
+    _check_float(a, "linalg.inv")
+    return Inverse.apply(a)
+
+
+def inverse(input) -> Tensor:
+    """Inverse of each square matrix of `input` (torch.inverse = linalg.inv)."""
+    return _inverse(input)
+
+
+def _inv_ex(A, *, check_errors=False) -> tuple:
+    """(inverse, info): info is 0, or the LAPACK index of a zero pivot (int32)."""
+    _check_square(A, "linalg.inv_ex")
+    _check_float(A, "linalg.inv_ex")
+    info = np.zeros(A.shape[:-2], dtype=np.int32)
+    flat = A._data.reshape((-1,) + tuple(A.shape[-2:]))
+    singular = False
+    for i, m in enumerate(flat):
+        if m.size and np.linalg.matrix_rank(m) < m.shape[0]:
+            info.reshape(-1)[i] = _first_zero_pivot(m)
+            singular = singular or bool(info.reshape(-1)[i])
+    if singular:
+        if check_errors:
+            return _inverse(A)  # raises torch's error
+        from .elementwise import mul
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out = Tensor._make(np.linalg.pinv(A._data) * np.nan)
+        return inv_ex_result(mul(out, 1), Tensor._make(info))
+    return inv_ex_result(Inverse.apply(A), Tensor._make(info))
+
+
+class Solve(Primitive):
+    """X with A X = B; A (*, n, n), B (*, n, k) or (*, n).
+
+    Gradients: gB = A^-T G (one more solve), gA = -gB X^T.
+    """
+
+    grad_fn_name = "LinalgSolveExBackward0"
+    save_inputs = (0,)
+    save_output = True
+
+    def forward(self, a, b, vector):
+        self.vector = vector
+        try:
+            if vector:
+                return np.linalg.solve(a, b[..., None])[..., 0]
+            return np.linalg.solve(a, b)
+        except np.linalg.LinAlgError:
+            raise _LinAlgError("torch.linalg.solve: The solver failed because the input "
+                               "matrix is singular.") from None
+
+    def backward(self, grad):
+        a, x = self.saved_tensors
+        gb = Solve.apply(_mT(a), grad, vector=self.vector)
+        if self.vector:
+            ga = -gb.unsqueeze(-1) * x.unsqueeze(-2)
+        else:
+            ga = -_mm(gb, _mT(x))
+        return ga if a._requires_grad else None, gb
+
+
+def _solve(A, B, *, left=True) -> Tensor:
+    _check_square(A, "linalg.solve")
+    _check_float(A, "linalg.solve")
+    if A.dtype is not B.dtype:
+        raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found "
+                           f"A of type {A.dtype.name.capitalize()} and B of type "
+                           f"{B.dtype.name.capitalize()} instead")
+    if not left:  # X A = B  <=>  A^T X^T = B^T
+        return _mT(_solve(_mT(A), _mT(B)))
+    # torch treats B as a batch of vectors when it has one dim fewer than A
+    vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
+    n = A.shape[-1]
+    if (B.shape[-1] if vector else B.shape[-2]) != n:
+        raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation "
+                           f"{'AX = B' if left else 'XA = B'} ({A.shape[-2]}x{n} and "
+                           f"{'x'.join(map(str, B.shape[-1:] if vector else B.shape[-2:]))})")
+    batch = np.broadcast_shapes(tuple(A.shape[:-2]), tuple(B.shape[:-1 if vector else -2]))
+    A = A.expand(batch + tuple(A.shape[-2:]))
+    B = B.expand(batch + tuple(B.shape[-1 if vector else -2:]))
+    return Solve.apply(A, B, vector=vector)
+
+
+# ---------------------------------------------------------------------------------------
+# cholesky
+
+
+class Cholesky(Primitive):
+    """L with A = L L^T (lower) for symmetric positive-definite A (*, n, n).
+
+    Gradient (torch's cholesky_backward): P = tril(L^T G) with its diagonal halved,
+    symmetrized, then gA = L^-T P L^-1.
+    """
+
+    save_output = True
+
+    def forward(self, a, upper, name, fname):
+        self.grad_fn_name, self.upper = name, upper
+        try:
+            low = np.linalg.cholesky(a)
+        except np.linalg.LinAlgError:
+            index, order = _not_pd(a)
+            raise _LinAlgError(
+                f"{fname}: {_batch_prefix(a, index)}The factorization could not be completed "
+                "because the input is not positive-definite (the leading minor of order "
+                f"{order} is not positive-definite).") from None
+        return np.ascontiguousarray(np.swapaxes(low, -1, -2)) if upper else low
+
+    def backward(self, grad):
+        (out,) = self.saved_tensors
+        low, g = (_mT(out), _mT(grad)) if self.upper else (out, grad)
+        phi = _mask(_mm(_mT(low), g), lower=True)
+        phi = 0.5 * (phi + _mT(_mask(phi, lower=True, k=-1)))
+        inv_low = _inverse(low)
+        return _mm(_mm(_mT(inv_low), phi), inv_low)
+
+
+def _not_pd(a: np.ndarray):
+    """(batch index, order of the first leading minor that is not positive-definite)."""
+    flat = a.reshape((-1,) + a.shape[-2:])
+    for i, m in enumerate(flat):
+        for k in range(1, m.shape[0] + 1):
+            try:
+                np.linalg.cholesky(m[:k, :k])
+            except np.linalg.LinAlgError:
+                return i, k
+    return 0, a.shape[-1]
+
+
+def _cholesky(A, *, upper=False) -> Tensor:
+    _check_square(A, "linalg.cholesky")
+    _check_float(A, "linalg.cholesky")
+    return Cholesky.apply(A, upper=upper, name="LinalgCholeskyExBackward0",
+                          fname="linalg.cholesky")
+
+
+def cholesky(input, upper=False) -> Tensor:
+    """torch.cholesky (deprecated in torch, same factor as linalg.cholesky)."""
+    warnings.warn("torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be "
+                  "removed in a future PyTorch release.", UserWarning, stacklevel=2)
+    _check_square(input, "cholesky")
+    _check_float(input, "cholesky")
+    return Cholesky.apply(input, upper=upper, name="CholeskyBackward0", fname="cholesky")
+
+
+# ---------------------------------------------------------------------------------------
+# qr
+
+
+class QR(Primitive):
+    """A = QR, A (*, m, n), numpy's Householder QR (LAPACK geqrf, like torch's).
+
+    Gradient for m >= n (reduced): M = R G_R^T - G_Q^T Q,
+    gA = (G_Q + Q copyltu(M)) R^-T with copyltu(M) = tril(M) + tril(M, -1)^T.
+    For m < n, A = [X | Y] with X square: gY = Q G_R[:, m:], and X gets the square
+    case with G_Q + Y G_R[:, m:]^T.
+    """
+
+    grad_fn_name = "LinalgQrBackward0"
+    save_output = True
+
+    def forward(self, a, mode):
+        self.mode = mode
+        self.num_outputs = 1 if mode == "r" else 2
+        q, r = np.linalg.qr(a, mode="complete" if mode == "complete" else "reduced")
+        self.r = None
+        if mode == "r":
+            return np.ascontiguousarray(r)
+        return q, r
+
+    def _record(self, out, inputs):
+        result = super()._record(out, inputs)
+        if type(result) is tuple:
+            self.save_for_backward(*result)  # both Q and R
+        return result
+
+    def backward(self, grad_q, grad_r=None):
+        if self.mode == "r":
+            raise RuntimeError("The derivative of linalg.qr depends on Q, which is not "
+                               "computed when mode='r'. Please use linalg.qr(A, mode='reduced')"
+                               " if you are going to differentiate through linalg.qr.")
+        q, r = self.saved_tensors
+        m, n = q.shape[-2], r.shape[-1]
+        if self.mode == "complete" and m > n:
+            raise RuntimeError("The QR decomposition is not differentiable when mode='complete'"
+                               " and nrows > ncols.")
+        if grad_q is None:
+            grad_q = q * 0
+        if grad_r is None:
+            grad_r = r * 0
+        if m >= n:
+            return _qr_backward_tall(q, r, grad_q, grad_r)
+        x_r, y = r[..., :, :m], r[..., :, m:]
+        gy = grad_r[..., :, m:]
+        y_a = _mm(q, y)
+        gq = grad_q + _mm(y_a, _mT(gy))
+        gx = _qr_backward_tall(q, x_r, gq, grad_r[..., :, :m])
+        from .shape import cat
+        return cat([gx, _mm(q, gy)], dim=-1)
+
+
+def _qr_backward_tall(q, r, gq, gr):
+    m_ = _mm(r, _mT(gr)) - _mm(_mT(gq), q)
+    low = _mask(m_, lower=True)
+    copyltu = low + _mT(_mask(m_, lower=True, k=-1))
+    rhs = gq + _mm(q, copyltu)
+    # rhs R^-T: solve R X^T = rhs^T
+    return _mT(_solve(r, _mT(rhs)))
+
+
+def _qr(A, mode="reduced") -> tuple:
+    if mode not in ("reduced", "complete", "r"):
+        raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of "
+                           "'reduced' (default), 'r', or 'complete'")
+    _check_matrix(A, "linalg.qr")
+    _check_float(A, "linalg.qr")
+    m, n = A.shape[-2], A.shape[-1]
+    if mode == "r":
+        r = QR.apply(A, mode="r")
+        return qr_result(Tensor._make(np.empty((0,), A._data.dtype)), r)
+    if A._data.size == 0:
+        k = m if mode == "complete" else min(m, n)
+        q = np.zeros(A.shape[:-2] + (m, k), A._data.dtype)
+        if mode == "complete":
+            q[...] = np.eye(m, dtype=q.dtype)
+        r = np.zeros(A.shape[:-2] + (k, n), A._data.dtype)
+        return qr_result(Tensor._make(q), Tensor._make(r))
+    return qr_result(*QR.apply(A, mode=mode))
+
+
+def qr(input, some=True) -> tuple:
+    """torch.qr: `some=True` is linalg.qr's 'reduced', False its 'complete'."""
+    if input.ndim < 2:
+        raise RuntimeError("linalg.qr: The input tensor A must have at least 2 dimensions.")
+    return torch_qr_result(*_qr(input, "reduced" if some else "complete"))
+
+
+# ---------------------------------------------------------------------------------------
+# svd
+
+
+class SVD(Primitive):
+    """A = U diag(S) Vh, A (*, m, n), k = min(m, n).
+
+    Gradient (torch's svd_backward, reduced SVD), with E_ij = S_j^2 - S_i^2 (i != j)
+    and skew(X) = X - X^T:
+    gA = U [(skew(U^T G_U) / E) S + S (skew(V^T G_V) / E) + diag(G_S)] Vh
+         + (I - U U^T) G_U S^-1 Vh + U S^-1 G_V^T (I - V V^T).
+    It depends only on the subspaces for a gauge-invariant loss.
+    """
+
+    grad_fn_name = "LinalgSvdBackward0"
+
+    def forward(self, a, full_matrices, compute_uv):
+        self.full_matrices, self.compute_uv = full_matrices, compute_uv
+        self.num_outputs = 3 if compute_uv else 1
+        if not compute_uv:
+            return np.asarray(np.linalg.svd(a, compute_uv=False), a.dtype)
+        u, s, vh = np.linalg.svd(a, full_matrices=full_matrices)
+        return u, np.asarray(s, a.dtype), vh
+
+    def _record(self, out, inputs):
+        result = super()._record(out, inputs)
+        if self.compute_uv:
+            self.save_for_backward(*result)
+        else:
+            # svdvals still needs the singular vectors for its gradient
+            u, _, vh = np.linalg.svd(inputs[0]._data, full_matrices=False)
+            self.save_for_backward(Tensor._make(u), result, Tensor._make(vh))
+        return result
+
+    def backward(self, *grads):
+        u, s, vh = self.saved_tensors
+        if not self.compute_uv:
+            gu, gs, gvh = None, grads[0], None
+        else:
+            gu, gs, gvh = grads
+        if self.full_matrices and (gu is not None or gvh is not None):
+            if u.shape[-2] != vh.shape[-1]:
+                raise RuntimeError("torch.linalg.svd: Computing gradients of the full "
+                                   "matrices U and Vh is not supported when m != n. Use "
+                                   "full_matrices=False")
+        return (_svd_backward(u, s, vh, gu, gs, gvh),)
+
+
+def _svd_backward(u, s, vh, gu, gs, gvh):
+    k = s.shape[-1]
+    u, vh = u[..., :, :k], vh[..., :k, :]
+    if gu is not None:
+        gu = gu[..., :, :k]
+    if gvh is not None:
+        gvh = gvh[..., :k, :]
+    if gu is None and gvh is None:
+        return _mm(u * gs.unsqueeze(-2), vh) if gs is not None else None
+    v = _mT(vh)
+    s2 = s * s
+    e = s2.unsqueeze(-2) - s2.unsqueeze(-1)  # E_ij = S_j^2 - S_i^2
+    e = e + _eye_like(s, k)
+    inner = _diag_embed(gs) if gs is not None else 0
+    if gu is not None:
+        utgu = _mm(_mT(u), gu)
+        inner = inner + ((utgu - _mT(utgu)) / e) * s.unsqueeze(-2)
+    if gvh is not None:
+        gv = _mT(gvh)
+        vtgv = _mm(vh, gv)
+        inner = inner + s.unsqueeze(-1) * ((vtgv - _mT(vtgv)) / e)
+    ga = _mm(_mm(u, inner), vh)
+    m, n = u.shape[-2], v.shape[-2]
+    if gu is not None and m > k:
+        proj = gu - _mm(u, _mm(_mT(u), gu))
+        ga = ga + _mm(proj / s.unsqueeze(-2), vh)
+    if gvh is not None and n > k:
+        gv = _mT(gvh)
+        proj = gv - _mm(v, _mm(vh, gv))
+        ga = ga + _mm(u, _mT(proj / s.unsqueeze(-2)))
+    return ga
+
+
+def _svd(A, full_matrices=True) -> tuple:
+    if A.ndim < 2:
+        raise RuntimeError("linalg.svd: The input tensor A must have at least 2 dimensions.")
+    _check_float(A, "linalg.svd")
+    if A._data.size == 0:
+        m, n = A.shape[-2], A.shape[-1]
+        k = min(m, n)
+        um, vn = (m, n) if full_matrices else (k, k)
+        b = tuple(A.shape[:-2])
+        dt = A._data.dtype
+        u = np.zeros(b + (m, um), dt)
+        vh = np.zeros(b + (vn, n), dt)
+        if full_matrices:
+            u[...] = np.eye(m, dtype=dt)
+            vh[...] = np.eye(n, dtype=dt)
+        return svd_result(Tensor._make(u), Tensor._make(np.zeros(b + (k,), dt)),
+                          Tensor._make(vh))
+    return svd_result(*SVD.apply(A, full_matrices=full_matrices, compute_uv=True))
+
+
+def _svdvals(A) -> Tensor:
+    if A.ndim < 2:
+        raise RuntimeError("linalg.svd: The input tensor A must have at least 2 dimensions.")
+    _check_float(A, "linalg.svd")
+    return SVD.apply(A, full_matrices=False, compute_uv=False)
+
+
+def svd(input, some=True, compute_uv=True) -> tuple:
+    """torch.svd: returns V (not Vh); `some=True` is the reduced SVD."""
+    if input.ndim < 2:
+        raise RuntimeError(f"linalg.svd: input should have at least 2 dimensions, but has "
+                           f"{input.ndim} dimensions instead")
+    u, s, vh = _svd(input, full_matrices=not some)
+    if not compute_uv:
+        from .elementwise import mul
+        return torch_svd_result(mul(u.detach(), 0), s, mul(_mT(vh).detach(), 0))
+    return torch_svd_result(u, s, _mT(vh))
+
+
+# ---------------------------------------------------------------------------------------
+# eigh
+
+
+class Eigh(Primitive):
+    """Eigenvalues (ascending) and eigenvectors of symmetric A (*, n, n) read from one
+    triangle (UPLO). Gradient: with W = skew-part of Q^T G_Q and E_ij = L_j - L_i,
+    gA = Q (W / E + diag(G_L)) Q^T.
+    """
+
+    grad_fn_name = "LinalgEighBackward0"
+
+    def forward(self, a, uplo, compute_v):
+        self.compute_v = compute_v
+        self.num_outputs = 2 if compute_v else 1
+        if compute_v:
+            w, v = np.linalg.eigh(a, UPLO=uplo)
+            return np.asarray(w, a.dtype), v
+        w, self.v = np.linalg.eigh(a, UPLO=uplo)
+        return np.asarray(w, a.dtype)
+
+    def _record(self, out, inputs):
+        result = super()._record(out, inputs)
+        if self.compute_v:
+            self.save_for_backward(*result)
+        else:
+            self.save_for_backward(result, Tensor._make(self.v))
+        return result
+
+    def backward(self, *grads):
+        w, v = self.saved_tensors
+        gw, gv = grads if self.compute_v else (grads[0], None)
+        inner = _diag_embed(gw) if gw is not None else 0
+        if gv is not None:
+            vtgv = _mm(_mT(v), gv)
+            e = w.unsqueeze(-2) - w.unsqueeze(-1) + _eye_like(w, w.shape[-1])
+            inner = inner + 0.5 * (vtgv - _mT(vtgv)) / e
+        return _mm(_mm(v, inner), _mT(v))
+
+
+def _eigh(A, UPLO="L", compute_v=True):  # noqa: N803
+    _check_square(A, "linalg.eigh")
+    _check_float(A, "linalg.eigh")
+    if UPLO not in ("L", "U"):
+        raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+    out = Eigh.apply(A, uplo=UPLO, compute_v=compute_v)
+    return eigh_result(*out) if compute_v else out
+
+
+# ---------------------------------------------------------------------------------------
+# pinv and lstsq
+
+
+def _pinv_array(a: np.ndarray, atol, rtol, hermitian: bool) -> np.ndarray:
+    """Pseudoinverse with torch's cut-off: singular values <= max(atol, rtol * s_max)
+    are treated as zero."""
+    if hermitian:
+        w, v = np.linalg.eigh(a)
+        s = np.abs(w)
+    else:
+        u, s, vh = np.linalg.svd(a, full_matrices=False)
+    smax = s.max(axis=-1, keepdims=True) if s.shape[-1] else np.zeros(s.shape[:-1] + (1,))
+    tol = np.maximum(atol, rtol * smax)
+    keep = s > tol
+    if hermitian:
+        winv = np.where(keep, 1 / np.where(keep, w, 1), 0).astype(a.dtype)
+        return (v * winv[..., None, :]) @ np.swapaxes(v, -1, -2).conj()
+    sinv = np.where(keep, 1 / np.where(keep, s, 1), 0).astype(a.dtype)
+    return (np.swapaxes(vh, -1, -2).conj() * sinv[..., None, :]) @ np.swapaxes(u, -1, -2).conj()
+
+
+def _pinv_backward(a: Tensor, p: Tensor, g: Tensor) -> Tensor:
+    """torch's pinv_backward: the gradient of P = pinv(A) for a rank-preserving change."""
+    m, n = a.shape[-2], a.shape[-1]
+    p_t, g_t = _mT(p), _mT(g)
+    if m <= n:
+        k = _mm(g_t, p)
+        kp_t = _mm(k, p_t)
+        return (-_mT(_mm(p, k)) + kp_t - _mm(_mm(a, p), kp_t)
+                + _mm(_mm(p_t, p), g_t - _mm(k, a)))
+    k = _mm(p, g_t)
+    p_tk = _mm(p_t, k)
+    return (-_mT(_mm(k, p)) + _mm(_mm(g_t - _mm(a, k), p), p_t) + p_tk
+            - _mm(_mm(p_tk, p), a))
+
+
+class Pinv(Primitive):
+    """Moore-Penrose pseudoinverse (*, m, n) -> (*, n, m)."""
+
+    grad_fn_name = "LinalgPinvBackward0"
+    save_inputs = (0,)
+    save_output = True
+
+    def forward(self, a, atol, rtol, hermitian):
+        return _pinv_array(a, atol, rtol, hermitian)
+
+    def backward(self, grad):
+        a, p = self.saved_tensors
+        return _pinv_backward(a, p, grad)
+
+
+def _tolerances(a: Tensor, atol, rtol, rcond=None):
+    """torch's defaults: rtol = eps * max(m, n) unless atol > 0 is given."""
+    if rcond is not None:
+        return 0.0, float(rcond)
+    eps = float(np.finfo(a._data.dtype).eps)
+    default_rtol = eps * max(a.shape[-2], a.shape[-1])
+    if atol is None and rtol is None:
+        return 0.0, default_rtol
+    if isinstance(atol, Tensor):
+        atol = atol._data[..., None]
+    if isinstance(rtol, Tensor):
+        rtol = rtol._data[..., None]
+    if rtol is None:
+        rtol = default_rtol if np.all(np.asarray(atol) <= 0) else 0.0
+    return (0.0 if atol is None else atol), rtol
+
+
+def _pinv(A, *, atol=None, rtol=None, hermitian=False, rcond=None) -> Tensor:
+    if A.ndim < 2 or A._data.dtype.kind not in "fc":
+        shape = ", ".join(map(str, A.shape))
+        name = {"float32": "Float", "float64": "Double"}.get(A.dtype.name,
+                                                              _LEGACY.get(A.dtype.name, ""))
+        raise RuntimeError(f"linalg.pinv({name}{{[{shape}]}}): expected a tensor with 2 or more "
+                           "dimensions of float, double, cfloat or cdouble types")
+    atol, rtol = _tolerances(A, atol, rtol, rcond)
+    return Pinv.apply(A, atol=atol, rtol=rtol, hermitian=hermitian)
+
+
+class Lstsq(Primitive):
+    """Least-squares solution X of min ||A X - B|| (gelsd: minimum norm, via the
+    pseudoinverse). Gradients through X = pinv(A) B:
+    gB = pinv(A)^T G, gA = pinv_backward(G B^T)."""
+
+    grad_fn_name = "LinalgLstsqBackward0"
+
+    def forward(self, a, b, rcond, vector):
+        self.vector = vector
+        self.p = _pinv_array(a, 0.0, rcond, False)
+        bm = b[..., None] if vector else b
+        x = self.p @ bm
+        return x[..., 0] if vector else x
+
+    def _record(self, out, inputs):
+        result = super()._record(out, inputs)
+        self.save_for_backward(inputs[0], inputs[1], Tensor._make(self.p))
+        return result
+
+    def backward(self, grad):
+        a, b, p = self.saved_tensors
+        if self.vector:
+            grad, b = grad.unsqueeze(-1), b.unsqueeze(-1)
+        gb = _mm(_mT(p), grad)
+        ga = _pinv_backward(a, p, _mm(grad, _mT(b))) if a._requires_grad else None
+        return ga, (gb.squeeze(-1) if self.vector else gb)
+
+
+def _lstsq(A, B, rcond=None, *, driver=None) -> tuple:
+    _check_matrix(A, "torch.linalg.lstsq")
+    _check_float(A, "torch.linalg.lstsq")
+    vector = B.ndim == A.ndim - 1
+    if (B.shape[-1] if vector else B.shape[-2]) != A.shape[-2]:
+        raise RuntimeError("torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
+    m, n = A.shape[-2], A.shape[-1]
+    eps = float(np.finfo(A._data.dtype).eps)
+    rcond = eps * max(m, n) if rcond is None else rcond
+    driver = "gelsy" if driver is None else driver
+    if driver not in ("gels", "gelsy", "gelsd", "gelss"):
+        raise RuntimeError("torch.linalg.lstsq: parameter `driver` should be one of "
+                           "(gels, gelsy, gelsd, gelss)")
+    x = Lstsq.apply(A, B, rcond=rcond, vector=vector)
+    dt = A._data.dtype
+    s = np.asarray(np.linalg.svd(A._data, compute_uv=False), dt)
+    smax = s.max(axis=-1, keepdims=True) if s.shape[-1] else np.zeros(s.shape[:-1] + (1,))
+    rank = (s > rcond * smax).sum(-1).astype(np.int64)
+    empty = Tensor._make(np.empty((0,), dt))
+    residuals = empty
+    # what each LAPACK driver fills in: gelsy (the CPU default) no residuals and no
+    # singular values; gels no rank
+    if driver != "gelsy" and m > n and (driver == "gels" or np.all(rank == n)):
+        from .reduction import sum as _sum
+        bm = B.unsqueeze(-1) if vector else B
+        xm = x.unsqueeze(-1) if vector else x
+        r = _mm(A, xm) - bm
+        residuals = _sum(r * r, dim=-2)
+    rank_t = Tensor._make(np.empty((0,), np.int64)) if driver == "gels" else Tensor._make(rank)
+    s_t = Tensor._make(s) if driver in ("gelsd", "gelss") else empty
+    return lstsq_result(x, residuals, rank_t, s_t)
