@@ -331,3 +331,174 @@ def test_sum_mean_grad_fn_depends_on_whether_dim_was_given(fn):
 def test_sum_mean_over_empty_dim_list_reduce_everything(fn, dim):
     check(lambda m, x: getattr(x, fn)(dim), randn(2, 3))
     check(lambda m, x: getattr(x, fn)(dim, keepdim=True), randn(2, 3))
+
+
+# ---------------------------------------------------------------------------------------
+# prod, aminmax, var_mean/std_mean, var/std corrections, logsumexp, norm, nansum/nanmean,
+# count_nonzero
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("dim,keepdim", [(None, False), (0, False), (1, True), (-1, False)])
+def test_prod_matches_torch(dtype, dim, keepdim):
+    a = randn(3, 4, dtype=dtype)
+    if dim is None:
+        check(lambda m, x: m.prod(x), a)
+        check(lambda m, x: x.prod(), a)
+    else:
+        check(lambda m, x: m.prod(x, dim, keepdim=keepdim), a)
+
+
+@pytest.mark.parametrize("zeros", [[(0, 1)], [(0, 1), (0, 3)], [(1, 2), (2, 0), (2, 2)]])
+def test_prod_gradient_with_zeros_matches_torch(zeros):
+    a = randn(3, 4, dtype=np.float64)
+    for i, j in zeros:
+        a[i, j] = 0
+    check(lambda m, x: m.prod(x, 1), a)
+    check(lambda m, x: m.prod(x, 0, keepdim=True), a)
+    check(lambda m, x: m.prod(x), a)
+
+
+def test_prod_gradcheck_and_gradgradcheck():
+    a = randn(3, 4, dtype=np.float64)
+    assert gradcheck(lambda m, x: m.prod(x, 1), a)
+    assert gradgradcheck(lambda m, x: m.prod(x, 0), a)
+    a[1, 2] = 0
+    assert gradcheck(lambda m, x: m.prod(x, 1), a)
+    assert gradcheck(lambda m, x: m.prod(x), a)
+
+
+@pytest.mark.parametrize("np_dtype", [np.int32, np.uint8, np.bool_, np.int64])
+def test_prod_of_integers_and_bools_is_int64(np_dtype):
+    a = (np.arange(1, 7).reshape(2, 3) % 4).astype(np_dtype)
+    check(lambda m, x: m.prod(x), a)
+    check(lambda m, x: m.prod(x, 1), a)
+
+
+def test_prod_dtype_argument_and_empty_input():
+    check(lambda m, x: m.prod(x, 0, dtype=m.float64), randn(3, 4))
+    check(lambda m, x: m.prod(x, dtype=m.float32), np.array([1, 2, 3]))
+    check(lambda m, x: m.prod(x), randn(0, 3))
+    check(lambda m, x: m.prod(x, 0), randn(0, 3))
+
+
+def test_prod_bad_dim_raises_like_torch():
+    check_error(lambda m, x: m.prod(x, 5), randn(3, 4))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("kwargs", [{}, {"dim": 0}, {"dim": -1, "keepdim": True}])
+def test_aminmax_matches_torch(dtype, kwargs):
+    check(lambda m, x: m.aminmax(x, **kwargs), randn(3, 4, dtype=dtype))
+    e, t = check(lambda m, x: x.aminmax(**kwargs), randn(3, 4, dtype=dtype))
+    assert e.min is e[0] and e.max is e[1]
+
+
+def test_aminmax_ties_share_the_gradient_like_torch():
+    check(lambda m, x: m.aminmax(x), np.array([1., 3., 3., 2., 3., 1.]))
+    check(lambda m, x: m.aminmax(x, dim=1), np.array([[1., 1., 0.], [2., 2., 2.]]))
+
+
+def test_aminmax_empty_raises_like_torch():
+    check_error(lambda m, x: m.aminmax(x), randn(0))
+
+
+@pytest.mark.parametrize("fn", ["var", "std"])
+@pytest.mark.parametrize("kwargs", [{"correction": 0}, {"correction": 2}, {"unbiased": False},
+                                    {"unbiased": True}, {"dim": 1, "correction": 0},
+                                    {"dim": (0, 2), "keepdim": True, "correction": 1},
+                                    {"dim": 1, "unbiased": False, "keepdim": True}])
+def test_var_std_correction_and_unbiased_match_torch(fn, kwargs):
+    check(lambda m, x: getattr(m, fn)(x, **kwargs), randn(3, 4, 5, dtype=np.float64))
+
+
+@pytest.mark.parametrize("fn", ["var_mean", "std_mean"])
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("kwargs", [{}, {"dim": 0}, {"dim": (0, 1), "keepdim": True},
+                                    {"dim": 1, "correction": 0}, {"unbiased": False}])
+def test_var_mean_std_mean_match_torch(fn, dtype, kwargs):
+    check(lambda m, x: getattr(m, fn)(x, **kwargs), randn(3, 4, dtype=dtype))
+
+
+def test_var_mean_std_mean_gradcheck():
+    a = randn(3, 4, dtype=np.float64)
+    assert gradcheck(lambda m, x: m.var_mean(x, 1), a)
+    assert gradcheck(lambda m, x: m.std_mean(x, 0, correction=0), a)
+    assert gradgradcheck(lambda m, x: m.var_mean(x, 1)[0], a)
+
+
+def test_var_mean_of_integers_raises_like_torch():
+    check_error(lambda m, x: m.std_mean(x, 0), np.array([1, 2]))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("dim,keepdim", [(0, False), (1, True), ((0, 1), False), (-1, False)])
+def test_logsumexp_matches_torch(dtype, dim, keepdim):
+    check(lambda m, x: m.logsumexp(x, dim, keepdim), randn(3, 4, dtype=dtype))
+    check(lambda m, x: x.logsumexp(dim, keepdim=keepdim), randn(3, 4, dtype=dtype))
+
+
+def test_logsumexp_is_stable_for_large_and_infinite_inputs():
+    a = np.array([[1000., 1000.5, -1000.], [-np.inf, -np.inf, -np.inf]], np.float32)
+    check(lambda m, x: m.logsumexp(x, 1), a, grad=False)
+    check(lambda m, x: m.logsumexp(x, 1), np.array([[1000., 999.]]))
+    check(lambda m, x: m.logsumexp(x, 0), np.array([1, 2, 3]))
+    check(lambda m, x: m.logsumexp(x, 0), randn(0))
+
+
+def test_logsumexp_gradcheck_and_missing_dim_error():
+    assert gradgradcheck(lambda m, x: m.logsumexp(x, 1), randn(2, 3, dtype=np.float64))
+    check_error(lambda m, x: m.logsumexp(x), randn(3))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("p", ["fro", 2, 1, 3, 0.5, 1.5, float("inf"), -float("inf"), 0])
+@pytest.mark.parametrize("dim,keepdim", [(None, False), (1, False), ((0, 1), True)])
+def test_norm_matches_torch(dtype, p, dim, keepdim):
+    check(lambda m, x: m.norm(x, p, dim, keepdim), randn(3, 4, dtype=dtype))
+
+
+def test_norm_method_default_and_zero_vector_gradient():
+    check(lambda m, x: x.norm(), randn(2, 3))
+    check(lambda m, x: m.norm(x, dim=1), np.array([[0., 0.], [3., 4.]]))
+    check(lambda m, x: m.norm(x, 3, dim=1), np.array([[0., 0.], [3., 4.]]))
+    check(lambda m, x: m.norm(x, float("inf")), np.array([1., -3., 3., 2.]))
+
+
+@pytest.mark.parametrize("p", [2, 3, 1.5, float("inf")])
+def test_norm_gradcheck(p):
+    a = randn(3, 4, dtype=np.float64)
+    assert gradcheck(lambda m, x: m.norm(x, p, 1), a)
+    if p != float("inf"):
+        assert gradgradcheck(lambda m, x: m.norm(x, p), a)
+
+
+def test_norm_bad_inputs_raise_like_torch():
+    check_error(lambda m, x: m.norm(x), np.array([1, 2]))
+    check_error(lambda m, x: m.norm(x, "abc"), randn(2, 3))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("dim,keepdim", [(None, False), (0, False), (1, True), ((0, 1), False)])
+def test_nansum_nanmean_match_torch(dtype, dim, keepdim):
+    a = randn(3, 4, dtype=dtype)
+    a[0, 1] = a[2, 2] = np.nan
+    a[1, :] = np.nan
+    check(lambda m, x: m.nansum(x, dim, keepdim), a)
+    check(lambda m, x: m.nanmean(x, dim, keepdim), a)
+    check(lambda m, x: x.nansum(), a)
+    check(lambda m, x: x.nanmean(), a)
+
+
+def test_nansum_of_integers_and_nanmean_error_like_torch():
+    check(lambda m, x: m.nansum(x), np.array([1, 2, 3], np.int32))
+    check_error(lambda m, x: m.nanmean(x), np.array([1, 2]))
+
+
+def test_count_nonzero_matches_torch():
+    a = np.array([[0., 1., 2.], [0., 0., 3.]])
+    check(lambda m, x: m.count_nonzero(x), a, grad=False)
+    check(lambda m, x: m.count_nonzero(x, 0), a, grad=False)
+    check(lambda m, x: x.count_nonzero((0, 1)), a, grad=False)
+    check(lambda m, x: m.count_nonzero(x, 1), np.array([[True, False]]))
+    check_error(lambda m, x: m.count_nonzero(x, 2), a)

@@ -1,4 +1,4 @@
-"""Reductions: sum, mean, max/min (whole and per dim), argmax/argmin, all/any.
+"""Reductions: sum, prod, mean, var/std, max/min, aminmax, logsumexp, norm, nansum...
 
 `sum_to_shape` lives here too: it is the engine's single rule for reducing a
 broadcast gradient back to its input's shape.
@@ -20,17 +20,26 @@ __all__ = [
     'all',
     'amax',
     'amin',
+    'aminmax',
     'any',
     'argmax',
     'argmin',
+    'count_nonzero',
     'isnan',
+    'logsumexp',
     'max',
     'mean',
     'min',
+    'nanmean',
+    'nansum',
+    'norm',
+    'prod',
     'std',
+    'std_mean',
     'sum',
     'sum_to_shape',
     'var',
+    'var_mean',
 ]
 
 # the ones torch also offers as Tensor methods (x.name(...))
@@ -38,13 +47,20 @@ TENSOR_METHODS = (
     'all',
     'amax',
     'amin',
+    'aminmax',
     'any',
     'argmax',
     'argmin',
+    'count_nonzero',
     'isnan',
+    'logsumexp',
     'max',
     'mean',
     'min',
+    'nanmean',
+    'nansum',
+    'norm',
+    'prod',
     'sum',
     'std',
     'var',
@@ -66,6 +82,7 @@ def _return_type(name: str, fields=("values", "indices")):
 
 max_result = _return_type("max")
 min_result = _return_type("min")
+aminmax_result = _return_type("aminmax", ("min", "max"))
 
 
 def normalize_dims(dim, ndim: int) -> tuple:
@@ -453,3 +470,331 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
         dim, unbiased = None, dim
     c = _correction(unbiased, correction)
     return Var.apply(input, dim=dim, correction=c, keepdim=keepdim, take_sqrt=True)
+
+
+def _check_floating(x, op: str) -> None:
+    if x.dtype.kind not in "fc":
+        raise RuntimeError(f"{op} only support floating point and complex dtypes")
+
+
+class VarMean(Primitive):
+    """(var, mean) or (std, mean) over `dim` in one pass; both outputs differentiable."""
+
+    num_outputs = 2
+
+    save_inputs = (0,)
+    save_output = True
+
+    def forward(self, x, dim, correction, keepdim, take_sqrt):
+        _check_floating(x, "std_mean" if take_sqrt else "var_mean")
+        self.grad_fn_name = "StdMeanBackward0" if take_sqrt else "VarMeanBackward0"
+        self.axes = normalize_dims(dim, x.ndim)
+        self.keepdim, self.take_sqrt = keepdim, take_sqrt
+        n = int(np.prod([x.shape[a] for a in self.axes])) if self.axes else 1
+        self.count = n
+        self.denom = builtins.max(n - correction, 0)
+        mean_ = np.mean(x, axis=self.axes, keepdims=True)
+        centered = x - mean_
+        var = np.sum(centered * centered, axis=self.axes, keepdims=keepdim) / \
+            x.dtype.type(self.denom)
+        if not keepdim:
+            mean_ = mean_.reshape(var.shape)
+        return (np.sqrt(var) if take_sqrt else var), mean_
+
+    def backward(self, grad_spread, grad_mean):
+        x, out = self.saved_tensors
+        shape, axes, keepdim = x.shape, self.axes, self.keepdim
+        result = None
+        if grad_spread is not None:
+            centered = x - x.mean(axes, keepdim=True)
+            g = _expand_back(grad_spread, shape, axes, keepdim)
+            if self.take_sqrt:
+                result = g * centered / (_expand_back(out, shape, axes, keepdim) * self.denom)
+            else:
+                result = g * 2 * centered / self.denom
+        if grad_mean is not None:
+            g = _expand_back(grad_mean, shape, axes, keepdim) / self.count
+            result = g if result is None else result + g
+        return result
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """(variance, mean) over `dim`; `correction=1` (the default) divides by n - 1."""
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    c = _correction(unbiased, correction)
+    return VarMean.apply(input, dim=dim, correction=c, keepdim=keepdim, take_sqrt=False)
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """(standard deviation, mean) over `dim`."""
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    c = _correction(unbiased, correction)
+    return VarMean.apply(input, dim=dim, correction=c, keepdim=keepdim, take_sqrt=True)
+
+
+# ---------------------------------------------------------------------------------------
+# prod
+
+
+class Prod(Primitive):
+    """Product over one dim (or all). Integers and bools multiply as int64.
+
+    The gradient of x_i is the product of the others: out / x_i when the slice holds
+    no zero; with exactly one zero only that position gets (the product of the rest);
+    with two or more zeros every gradient is 0 - as torch computes it.
+    """
+
+    save_inputs = (0,)
+
+    def forward(self, x, dim, keepdim, dtype):
+        self.shape, self.keepdim = x.shape, keepdim
+        if dim is None:
+            self.grad_fn_name = "ProdBackward0"
+            self.axes, keepdim = tuple(range(x.ndim)), False
+            self.keepdim = False
+        else:
+            self.grad_fn_name = "ProdBackward1"
+            self.axes = normalize_dims(dim, x.ndim)
+        return np.prod(x, axis=self.axes, keepdims=keepdim, dtype=_sum_dtype(x, dtype))
+
+    def backward(self, grad):
+        from .elementwise import where
+        (x,) = self.saved_tensors
+        zero = x._data == 0
+        grad = _expand_back(grad, self.shape, self.axes, self.keepdim)
+        if not zero.any():
+            out = prod_over(x, self.axes)
+            return grad * out / x
+        zeros_in_slice = np.sum(zero, axis=self.axes, keepdims=True)
+        x_safe = where(Tensor._make(zero), Tensor._make(np.ones((), x._data.dtype)), x)
+        others = prod_over(x_safe, self.axes)  # the product of the nonzero entries
+        no_zero = Tensor._make(np.broadcast_to(zeros_in_slice == 0, x.shape))
+        lone_zero = Tensor._make(zero & (zeros_in_slice == 1))
+        nothing = Tensor._make(np.zeros((), x._data.dtype))
+        return grad * where(no_zero, others / x_safe, where(lone_zero, others, nothing))
+
+
+def prod_over(x: Tensor, axes: tuple) -> Tensor:
+    """The product over `axes`, broadcast back to x's shape (differentiable)."""
+    out = x
+    for a in axes:
+        out = Prod.apply(out, dim=a, keepdim=True, dtype=None)
+    return out.expand(x.shape) if out.shape != x.shape else out
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    """Product of all elements, or along one `dim`; ints and bools give int64."""
+    if dim is not None and not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"prod(): argument 'dim' must be int, not {type(dim).__name__}")
+    if dtype is not None:
+        input = input.to(dtype)
+    return Prod.apply(input, dim=dim, keepdim=keepdim, dtype=None)
+
+
+# ---------------------------------------------------------------------------------------
+# aminmax, logsumexp
+
+
+class Aminmax(Primitive):
+    """(min, max) over `dim` (all dims when None); ties share each gradient evenly."""
+
+    num_outputs = 2
+
+    grad_fn_name = "AminmaxBackward0"
+    save_inputs = (0,)
+
+    def forward(self, x, dim, keepdim):
+        if x.size == 0 and (dim is None or x.ndim == 0 or x.shape[dim] == 0):
+            raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as "
+                               "the operation has no identity.")
+        self.axes = normalize_dims(dim, x.ndim)
+        self.keepdim = keepdim if dim is not None else False
+        lo = np.min(x, axis=self.axes, keepdims=self.keepdim)
+        hi = np.max(x, axis=self.axes, keepdims=self.keepdim)
+        self.lo, self.hi = lo, hi
+        return lo, hi
+
+    def backward(self, grad_min, grad_max):
+        (x,) = self.saved_tensors
+        result = None
+        for g, out in ((grad_min, self.lo), (grad_max, self.hi)):
+            if g is None:
+                continue
+            out = Tensor._make(np.asarray(out))
+            part = _spread_evenly(g, x, out, self.axes, self.keepdim)
+            result = part if result is None else result + part
+        return result
+
+
+def _spread_evenly(grad, x, out, axes, keepdim):
+    """grad shared evenly among the positions of x that equal the reduced `out`."""
+    shape = x.shape
+    out = _expand_back(out, shape, axes, keepdim)
+    hits = (x == out) | (isnan(x) & isnan(out))
+    count = _expand_back(sum(hits, axes, keepdim=keepdim), shape, axes, keepdim)
+    return _expand_back(grad, shape, axes, keepdim) * hits / count
+
+
+def aminmax(input, *, dim=None, keepdim=False):
+    """(min, max) of all elements or along `dim`, as `return_types.aminmax`."""
+    lo, hi = Aminmax.apply(input, dim=dim, keepdim=keepdim)
+    return aminmax_result(lo, hi)
+
+
+class Logsumexp(Primitive):
+    """log(sum(exp(x))) over `dim`, computed around the max so it never overflows."""
+
+    grad_fn_name = "LogsumexpBackward0"
+    save_inputs = (0,)
+    save_output = True
+
+    def forward(self, x, dim, keepdim):
+        if x.dtype.kind not in "fc":
+            x = x.astype(dtypes.get_default_dtype().np)
+        self.axes = normalize_dims(_all_if_empty(dim), x.ndim)
+        self.keepdim = keepdim
+        if x.size == 0:
+            return np.log(np.sum(np.exp(x), axis=self.axes, keepdims=keepdim))
+        m = np.max(x, axis=self.axes, keepdims=True)
+        m = np.where(np.isinf(m), 0, m)
+        out = np.log(np.sum(np.exp(x - m), axis=self.axes, keepdims=True)) + m
+        return out if keepdim else out.reshape(np.sum(out, axis=self.axes).shape)
+
+    def backward(self, grad):
+        x, out = self.saved_tensors
+        shape = x.shape
+        out = _expand_back(out, shape, self.axes, self.keepdim)
+        return _expand_back(grad, shape, self.axes, self.keepdim) * (x - out).exp()
+
+
+def logsumexp(input, dim=_ALL, keepdim=False):
+    """log(sum(exp(input))) over `dim` (int or tuple), stable for large inputs."""
+    if dim is _ALL:
+        raise TypeError('logsumexp() missing 1 required positional arguments: "dim"')
+    return Logsumexp.apply(input, dim=dim, keepdim=keepdim)
+
+
+# ---------------------------------------------------------------------------------------
+# norm
+
+
+class VectorNorm(Primitive):
+    """The p-norm of the entries over `dims`: (sum |x|^p)^(1/p); inf -> max |x|,
+    -inf -> min |x|, 0 -> number of nonzeros. Backward follows torch's norm_backward."""
+
+    grad_fn_name = "LinalgVectorNormBackward0"
+    save_inputs = (0,)
+    save_output = True
+
+    def forward(self, x, p, dim, keepdim):
+        if x.dtype.kind not in "fc":
+            raise RuntimeError("linalg.vector_norm: Expected a floating point or complex "
+                               f"tensor as input. Got {_scalar_name(x.dtype)}")
+        self.p, self.keepdim = p, keepdim
+        self.axes = normalize_dims(_all_if_empty(dim), x.ndim)
+        a = np.abs(x)
+        axes, kd = self.axes, keepdim
+        if x.size == 0 and p < 0:
+            raise RuntimeError("linalg.vector_norm cannot compute the -inf norm on an empty "
+                               "tensor because the operation does not have an identity")
+        if p == 2:
+            out = np.sqrt(np.sum(a * a, axis=axes, keepdims=kd))
+        elif p == 1:
+            out = np.sum(a, axis=axes, keepdims=kd)
+        elif p == np.inf:
+            out = np.max(a, axis=axes, keepdims=kd, initial=0)
+        elif p == -np.inf:
+            out = np.min(a, axis=axes, keepdims=kd)
+        elif p == 0:
+            out = np.sum(a != 0, axis=axes, keepdims=kd).astype(x.dtype)
+        else:
+            out = np.sum(a ** x.dtype.type(p), axis=axes, keepdims=kd) ** \
+                x.dtype.type(1.0 / p)
+        return np.asarray(out, dtype=a.dtype)
+
+    def backward(self, grad):
+        from .elementwise import sign, where
+        x, norm = self.saved_tensors
+        p, axes, kd, shape = self.p, self.axes, self.keepdim, x.shape
+        if p in (np.inf, -np.inf):
+            return _spread_evenly(grad, x.abs(), norm, axes, kd) * sign(x)
+        grad = _expand_back(grad, shape, axes, kd)
+        norm = _expand_back(norm, shape, axes, kd)
+        zero = Tensor._make(np.zeros((), x._data.dtype))
+        if p == 0:
+            return grad * zero
+        if p == 1:
+            return grad * sign(x)
+        norm_is_zero = Tensor._make(norm._data == 0)
+        if p == 2:
+            return x * where(norm_is_zero, zero, grad / norm)
+        if p < 1:
+            scaled = sign(x) * where(Tensor._make(x._data == 0), zero, x.abs() ** (p - 1))
+            return scaled * grad * norm ** (1 - p)
+        if p < 2:
+            scaled = sign(x) * x.abs() ** (p - 1)
+        else:
+            scaled = x * x.abs() ** (p - 2)
+        return scaled * where(norm_is_zero, zero, grad / norm ** (p - 1))
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    """The vector p-norm over `dim` (all dims when None); 'fro' is the 2-norm of the
+    entries. Numbers, inf, -inf and 0 are accepted as `p`."""
+    if dtype is not None:
+        if not dtypes.can_cast(input.dtype, dtype):
+            raise RuntimeError(
+                "linalg.vector_norm: the dtype of the input "
+                f"({_scalar_name(input._data.dtype)}) should be convertible without narrowing "
+                f"to the specified dtype ({_scalar_name(dtype.np)})")
+        input = input.to(dtype)
+    if isinstance(p, str):
+        if p != "fro":
+            raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
+        p = 2
+    if p is None:
+        p = 2
+    return VectorNorm.apply(input, p=float(p), dim=dim, keepdim=keepdim)
+
+
+# ---------------------------------------------------------------------------------------
+# NaN-aware sums, count_nonzero
+
+
+class Nansum(Primitive):
+    """Sum over `dim` treating NaN as zero; NaN positions get no gradient."""
+
+    grad_fn_name = "NansumBackward0"
+
+    def forward(self, x, dim, keepdim, dtype):
+        self.shape, self.keepdim = x.shape, keepdim
+        self.axes = normalize_dims(_all_if_empty(dim), x.ndim)
+        self.mask = ~np.isnan(x) if x.dtype.kind in "fc" else None
+        acc = _sum_dtype(x, dtype)
+        return np.nansum(x, axis=self.axes, keepdims=keepdim, dtype=acc)
+
+    def backward(self, grad):
+        g = _expand_back(grad, self.shape, self.axes, self.keepdim)
+        return g * Tensor._make(self.mask)
+
+
+def nansum(input, dim=None, keepdim=False, *, dtype=None):
+    """Sum of all elements (or over `dim`), NaNs counted as zero."""
+    return Nansum.apply(input, dim=dim, keepdim=keepdim, dtype=dtype)
+
+
+def nanmean(input, dim=None, keepdim=False, *, dtype=None):
+    """Mean of the non-NaN elements: nansum / count of non-NaN (torch's composite)."""
+    if input._data.dtype.kind not in "fc":
+        raise RuntimeError("nanmean(): expected input to have floating point or complex "
+                           f"dtype but got {_scalar_name(input._data.dtype)}")
+    count = sum(~isnan(input), dim if dim is not None else _ALL, keepdim)
+    return nansum(input, dim, keepdim, dtype=dtype) / count
+
+
+def count_nonzero(input, dim=None) -> Tensor:
+    """Number of nonzero elements (over `dim`, an int or tuple), as int64."""
+    axes = normalize_dims(dim, input.ndim) if dim is not None else None
+    return Tensor._make(np.asarray(np.count_nonzero(input._data, axis=axes), np.int64))
