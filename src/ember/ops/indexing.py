@@ -438,7 +438,13 @@ def _scalar(np_dtype) -> str:
 
 def nonzero(input, *, as_tuple: bool = False):
     """Indices of the nonzero elements: (n, ndim) int64, or a tuple of ndim vectors."""
-    idx = np.nonzero(input._data)
+    data = input._data
+    if data.ndim == 0:  # torch: one (n,) index for the tuple form, (n, 0) otherwise
+        n = int(bool(data))
+        if as_tuple:
+            return (Tensor._make(np.zeros(n, np.int64)),)
+        return Tensor._make(np.zeros((n, 0), np.int64))
+    idx = np.nonzero(data)
     if as_tuple:
         return tuple(Tensor._make(i.astype(np.int64)) for i in idx)
     return Tensor._make(np.stack(idx, axis=-1).astype(np.int64) if idx else
