@@ -8,6 +8,7 @@ float functions (sin, log2, ...) compute in the default dtype, as torch's do.
 
 from __future__ import annotations
 
+import builtins
 import math
 
 import numpy as np
@@ -252,8 +253,10 @@ class Atanh(_Unary):
 def _erfc_array(x):
     """erfc of a float64 array without the cancellation of 1 - erf(x) for large x:
     for x >= 1 the continued fraction exp(-x^2)/sqrt(pi) / (x + (1/2)/(x + 1/(x + ...)))."""
+    shape = x.shape
+    x = x.reshape(-1)
     out = 1 - _erf_array(x)
-    far = x >= 1.0
+    far = (x >= 1.0) & np.isfinite(x)
     m = x[far]
     if m.size:
         f = m.copy()
@@ -261,7 +264,7 @@ def _erfc_array(x):
         for k in range(int(depth), 0, -1):
             f = m + (k / 2) / f
         out[far] = _exp_neg_square(m) / (_SQRT_PI * f)
-    return out
+    return out.reshape(shape)
 
 
 class Erfc(Primitive):
@@ -818,8 +821,9 @@ class Xlogy(BinaryPrimitive):
     grad_fn_name = "XlogyBackward0"
     save_inputs = (0, 1)
 
-    def forward(self, x, y, name="XlogyBackward0"):
+    def forward(self, x, y, name="XlogyBackward0", number=None):
         self.grad_fn_name = name
+        self.number = number  # a Python number `other`, for torch's dtype in backward
         x, y = _float(x), _float(y)
         res = x * np.log(y)
         return np.where((x == 0) & ~np.isnan(y), x.dtype.type(0), res).astype(
@@ -827,7 +831,9 @@ class Xlogy(BinaryPrimitive):
 
     def backward(self, grad):
         x, y = self.saved_tensors
-        grad_x = grad * xlogy((x != 0), y) if isinstance(x, Tensor) else None
+        if self.number is not None:
+            y = self.number
+        grad_x = grad * xlogy((x != 0).to(grad.dtype), y) if isinstance(x, Tensor) else None
         grad_y = grad * x / y if isinstance(y, Tensor) else None
         return grad_x, grad_y
 
@@ -840,7 +846,8 @@ def xlogy(input, other, *, out=None):
         res = node.forward(x, y, name="XlogyBackward1")
         return _out(node.finish(res, (input, other)), out)
     name = "XlogyBackward0" if isinstance(other, Tensor) else "XlogyBackward2"
-    return _out(Xlogy.apply(input, other, name=name), out)
+    number = None if isinstance(other, Tensor) else other
+    return _out(Xlogy.apply(input, other, name=name, number=number), out)
 
 
 class Copysign(BinaryPrimitive):
@@ -868,17 +875,17 @@ def copysign(input, other, *, out=None):
 
 def float_power(input, exponent, *, out=None):
     """pow computed in double precision (complex128 for complex operands)."""
-    complex_ = any(isinstance(v, complex) or (isinstance(v, Tensor) and v.is_complex())
+    complex_ = any(isinstance(v, builtins.complex) or (isinstance(v, Tensor) and v.is_complex())
                    for v in (input, exponent))
     target = dtypes.complex128 if complex_ else dtypes.float64
     if isinstance(input, Tensor):
         input = input.to(target)
     else:
-        input = complex(input) if complex_ else float(input)
+        input = builtins.complex(input) if complex_ else float(input)
     if isinstance(exponent, Tensor):
         exponent = exponent.to(target)
     else:
-        exponent = complex(exponent) if complex_ else float(exponent)
+        exponent = builtins.complex(exponent) if complex_ else float(exponent)
     return _out(ew.pow(input, exponent), out)
 
 
@@ -896,6 +903,13 @@ class Lerp(Primitive):
     def forward(self, start, end, weight):
         w = weight if isinstance(weight, np.ndarray) else start.dtype.type(weight)
         diff = end - start
+        if start.dtype == np.float32:
+            # torch's vectorised kernel uses fused multiply-adds: one rounding, which
+            # float64 arithmetic rounded once to float32 reproduces
+            s64, e64, d64, w64 = (np.asarray(v, np.float64) for v in (start, end, diff, w))
+            small = s64 + w64 * d64
+            large = e64 - d64 * (1 - w64)
+            return np.where(np.abs(w) < 0.5, small, large).astype(np.float32)
         return np.where(np.abs(w) < 0.5, start + w * diff, end - diff * (1 - w))
 
     def inputs_to_save(self, inputs) -> list:
@@ -913,21 +927,23 @@ class Lerp(Primitive):
         return grad * (1 - weight), grad * weight, grad * (end - start)
 
 
+_CPP_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
+              "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
+
+
 def lerp(input, end, weight, *, out=None):
-    if end.dtype is not input.dtype:
-        raise RuntimeError(f"expected dtype {input.dtype} for `end` but got dtype {end.dtype}"
-                           .replace("ember.", ""))
-    if isinstance(weight, Tensor) and weight.dtype is not input.dtype:
-        raise RuntimeError(f"expected dtype {input.dtype} for `weight` but got dtype "
-                           f"{weight.dtype}".replace("ember.", ""))
+    for what, other in (("end", end), ("weight", weight)):
+        if isinstance(other, Tensor) and other.dtype is not input.dtype:
+            raise RuntimeError(f"expected dtype {_CPP_NAMES.get(input.dtype.name)} for `{what}`"
+                               f" but got dtype {_CPP_NAMES.get(other.dtype.name)}")
     shapes = [input.shape, end.shape] + ([weight.shape] if isinstance(weight, Tensor) else [])
     shape = ew.broadcast_shapes(*shapes)
     node = Lerp.__new__(Lerp)
     data = node.forward(input._data, end._data,
                         weight._data if isinstance(weight, Tensor) else weight)
     data = np.broadcast_to(data, shape).astype(input._data.dtype, copy=False)
-    inputs = (input, end, weight) if isinstance(weight, Tensor) else (input, end, weight)
-    return _out(node.finish(np.ascontiguousarray(data), inputs), out)
+    inputs = (input, end, weight)
+    return _out(node.finish(np.array(data, order="C"), inputs), out)
 
 
 class Addcmul(Primitive):
@@ -976,8 +992,8 @@ def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
     ew.broadcast_shapes(input.shape, tensor1.shape, tensor2.shape)
     if not (tensor1.is_floating_point() or tensor1.is_complex()) and not (
             tensor2.is_floating_point() or tensor2.is_complex()):
-        raise RuntimeError("Integer division with addcdiv is no longer supported, and in a "
-                           "future release addcdiv will perform a true division of tensor1 "
+        raise RuntimeError("Integer division with addcdiv is no longer supported, and in a future "
+                           " release addcdiv will perform a true division of tensor1 "
                            "and tensor2. The historic addcdiv behavior can be implemented as "
                            "(input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype) "
                            "for integer inputs and as (input + value * tensor1 / tensor2) for "
@@ -1055,8 +1071,8 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     """|input - other| <= atol + rtol * |other|, elementwise; infinities equal only to
     themselves; NaNs equal each other only with `equal_nan`."""
     if input.dtype is not other.dtype:
-        raise RuntimeError(f"{input.dtype} did not match {other.dtype}".replace("ember.",
-                                                                                   "torch."))
+        raise RuntimeError(f"{_legacy_scalar(input.dtype)} did not match "
+                           f"{_legacy_scalar(other.dtype)}")
     if input.dtype is dtypes.bool_ and (rtol != 0 or atol != 0):
         pass
     if rtol < 0:
