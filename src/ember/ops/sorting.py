@@ -126,14 +126,19 @@ def _pick(input, index, axis, keepdim, name, result):
 # sort, argsort, msort, topk
 
 
-def sort(input, dim=-1, descending=False, stable=False):
-    """(values, indices) sorted along `dim`; NaN counts as the largest value."""
+def sort(input, dim=-1, descending=False, stable=None):
+    """(values, indices) sorted along `dim`; NaN counts as the largest value.
+
+    Passing `stable` (either value) selects torch's sort.stable overload, whose node
+    is SortBackward1.
+    """
     if isinstance(dim, bool):  # sort(x, stable=...) written positionally is not allowed
         raise TypeError("sort(): argument 'dim' must be int, not bool")
     x = input._data
     axis = _axis(x, dim)
     index = stable_argsort(x, axis, descending) if x.ndim else None
-    return _pick(input, index, axis, True, "SortBackward0", sort_result)
+    name = "SortBackward0" if stable is None else "SortBackward1"
+    return _pick(input, index, axis, True, name, sort_result)
 
 
 def argsort(input, dim=-1, descending=False, stable=False) -> Tensor:
@@ -310,7 +315,7 @@ class Quantile(Primitive):
         elif interpolation == "nearest":
             rank = np.round(rank)  # half to even, like torch's round
         lo = np.floor(rank).astype(np.int64)
-        hi = np.minimum(lo + 1, last)
+        hi = np.minimum(np.ceil(rank).astype(np.int64), last)
         weight = (rank - lo).astype(s.dtype)
         if interpolation == "midpoint":
             weight = np.where(hi > lo, s.dtype.type(0.5), s.dtype.type(0))
@@ -318,10 +323,15 @@ class Quantile(Primitive):
         b = np.take_along_axis(s, hi, axis=-1)
         out = np.where(weight == 0, a, a + (b - a) * weight)
         bad = np.broadcast_to((valid == 0) if ignore_nan else has_nan, out.shape)
+        # a row that gives NaN takes it (and its gradient) from a NaN of the sorted row, as
+        # torch does: the last entry for quantile, the first for an all-NaN nanquantile row
+        at = 0 if ignore_nan else n - 1
+        lo = np.where(bad, at, lo)
+        hi = np.where(bad, at, hi)
+        weight = np.where(bad, s.dtype.type(0), weight)
         out = np.where(bad, s.dtype.type(np.nan), out)
         self.lo, self.hi, self.s_shape, self.mid_shape = lo, hi, s.shape, out.shape
-        self.weight = np.where(bad, s.dtype.type(0), weight)
-        self.keep = np.where(bad, s.dtype.type(0), 1 - self.weight)
+        self.weight, self.keep = weight, 1 - weight
         # (*rest, nq) -> (nq, *rest) -> the requested shape
         return np.moveaxis(out, -1, 0).reshape(shape)
 
