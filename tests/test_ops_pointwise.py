@@ -545,3 +545,59 @@ def test_view_as_real_and_view_as_complex_round_trip():
 
 def test_deg2rad_matches_math():
     assert math.isclose(ember.deg2rad(ember.tensor(180.0, dtype=ember.float64)).item(), math.pi)
+
+
+# ---------------------------------------------------------------------------------------
+# bad inputs: the same exception type and message as torch
+
+Z = np.array([1 + 1j], np.complex64)
+I64 = np.array([1, 2], np.int64)
+B = np.array([True, False])
+
+BAD_INPUTS = {
+    "sin_of_number": (lambda t: t.sin(1.0),),
+    "rsqrt_of_int": (lambda t: t.rsqrt(1),),
+    "log2_of_str": (lambda t: t.log2("a"),),
+    "square_of_number": (lambda t: t.square(1.0),),
+    "sgn_of_number": (lambda t: t.sgn(1.0),),
+    "isinf_of_number": (lambda t: t.isinf(1.0),),
+    "isfinite_of_number": (lambda t: t.isfinite(1.0),),
+    "isreal_of_number": (lambda t: t.isreal(1.0),),
+    "nan_to_num_of_number": (lambda t: t.nan_to_num(1.0),),
+    "angle_of_number": (lambda t: t.angle(1.0),),
+    "conj_of_number": (lambda t: t.conj(1.0),),
+    "erf_complex": (lambda t, z: t.erf(z), Z),
+    "erfc_complex": (lambda t, z: t.erfc(z), Z),
+    "erfinv_complex": (lambda t, z: t.erfinv(z), Z),
+    "floor_complex": (lambda t, z: t.floor(z), Z),
+    "ceil_bool": (lambda t, b: t.ceil(b), B),
+    "fmod_complex": (lambda t, z: t.fmod(z, 2), Z),
+    "remainder_complex": (lambda t, z: t.remainder(z, 2), Z),
+    "fmod_bool": (lambda t, b: t.fmod(b, b), B),
+    "remainder_bool": (lambda t, b: t.remainder(b, b), B),
+    "fmod_by_zero": (lambda t, i: t.fmod(i, 0), I64),
+    "logit_complex": (lambda t, z: t.logit(z), Z),
+    "copysign_complex": (lambda t, z: t.copysign(z, 1.0), Z),
+    "xlogy_complex": (lambda t, z: t.xlogy(z, 2.0), Z),
+    "atan2_complex": (lambda t, z: t.atan2(z, z), Z),
+    "fmax_complex": (lambda t, z: t.fmax(z, z), Z),
+    "fmin_complex": (lambda t, z: t.fmin(z, z), Z),
+    "deg2rad_complex": (lambda t, z: t.deg2rad(z), Z),
+    "rad2deg_complex": (lambda t, z: t.rad2deg(z), Z),
+    "lerp_of_ints": (lambda t, i: t.lerp(i, i, 0.5), I64),
+    "hypot_of_ints": (lambda t, i: t.hypot(i, i), I64),
+    "round_decimals_of_ints": (lambda t, i: t.round(i, decimals=1), I64),
+    "polar_of_ints": (lambda t, i: t.polar(i, i), I64),
+    "addcmul_bool": (lambda t, b: t.addcmul(b, b, b), B),
+    "addcmul_shapes": (lambda t: t.addcmul(t.ones(2), t.ones(3), t.ones(2)),),
+    "allclose_shapes": (lambda t: t.allclose(t.ones(2), t.ones(3)),),
+    "isclose_negative_rtol": (lambda t: t.isclose(t.ones(2), t.ones(2), rtol=-1.0),),
+    "shift_bool": (lambda t, b: t.bitwise_left_shift(b, b), B),
+    "copysign_int_inplace": (lambda t, i: i.copysign_(-1.0), I64),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_INPUTS))
+def test_bad_input_raises_like_torch(name):
+    fn, *arrays = BAD_INPUTS[name]
+    check_error(fn, *arrays)

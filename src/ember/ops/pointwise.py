@@ -58,6 +58,27 @@ def _require(x, kinds: str, name: str) -> None:
                                   f"'{_legacy_scalar(x.dtype)}'")
 
 
+def _takes_tensor(fn):
+    """torch's TypeError for a first argument that is not a tensor (`sin(1.0)`)."""
+    name = fn.__name__
+
+    def op(input, *args, **kwargs):
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
+                            f"{type(input).__name__}")
+        return fn(input, *args, **kwargs)
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = fn.__doc__
+    return op
+
+
+def _no_complex_kernel(x, name: str) -> None:
+    """torch's error for a kernel without complex support."""
+    if x.dtype.kind == "c":
+        raise NotImplementedError(f'"{name}" not implemented for '
+                                  f"'{_legacy_scalar(x.dtype)}'")
+
+
 def _zeros_like(grad):
     return grad.new_zeros(grad.shape)
 
@@ -371,70 +392,87 @@ class Logit(Primitive):
         return ew.where(outside, 0.0, inner)
 
 
+@_takes_tensor
 def rsqrt(input, *, out=None):
     return _out(Rsqrt.apply(input), out)
 
 
+@_takes_tensor
 def exp2(input, *, out=None):
     return _out(Exp2.apply(input), out)
 
 
+@_takes_tensor
 def expm1(input, *, out=None):
     return _out(Expm1.apply(input), out)
 
 
+@_takes_tensor
 def log2(input, *, out=None):
     return _out(Log2.apply(input), out)
 
 
+@_takes_tensor
 def log10(input, *, out=None):
     return _out(Log10.apply(input), out)
 
 
+@_takes_tensor
 def log1p(input, *, out=None):
     return _out(Log1p.apply(input), out)
 
 
+@_takes_tensor
 def sin(input, *, out=None):
     return _out(Sin.apply(input), out)
 
 
+@_takes_tensor
 def cos(input, *, out=None):
     return _out(Cos.apply(input), out)
 
 
+@_takes_tensor
 def tan(input, *, out=None):
     return _out(Tan.apply(input), out)
 
 
+@_takes_tensor
 def asin(input, *, out=None):
     return _out(Asin.apply(input), out)
 
 
+@_takes_tensor
 def acos(input, *, out=None):
     return _out(Acos.apply(input), out)
 
 
+@_takes_tensor
 def atan(input, *, out=None):
     return _out(Atan.apply(input), out)
 
 
+@_takes_tensor
 def sinh(input, *, out=None):
     return _out(Sinh.apply(input), out)
 
 
+@_takes_tensor
 def cosh(input, *, out=None):
     return _out(Cosh.apply(input), out)
 
 
+@_takes_tensor
 def asinh(input, *, out=None):
     return _out(Asinh.apply(input), out)
 
 
+@_takes_tensor
 def acosh(input, *, out=None):
     return _out(Acosh.apply(input), out)
 
 
+@_takes_tensor
 def atanh(input, *, out=None):
     return _out(Atanh.apply(input), out)
 
@@ -443,33 +481,48 @@ arcsin, arccos, arctan = asin, acos, atan
 arcsinh, arccosh, arctanh = asinh, acosh, atanh
 
 
+@_takes_tensor
 def erf(input, *, out=None):
+    _no_complex_kernel(input._data, "erf_vml_cpu")
     if input._data.dtype.kind in "iub":
         input = input.to(dtypes.get_default_dtype())
     return _out(Erf.apply(input), out)
 
 
+@_takes_tensor
 def erfc(input, *, out=None):
+    _no_complex_kernel(input._data, "erfc_vml_cpu")
     return _out(Erfc.apply(input), out)
 
 
+@_takes_tensor
 def erfinv(input, *, out=None):
+    _no_complex_kernel(input._data, "erfinv_vml_cpu")
     return _out(Erfinv.apply(input), out)
 
 
 
+@_takes_tensor
 def deg2rad(input, *, out=None):
+    if input.is_complex():
+        raise RuntimeError("deg2rad is not supported for complex tensors.")
     return _out(Deg2Rad.apply(input), out)
 
 
+@_takes_tensor
 def rad2deg(input, *, out=None):
+    if input.is_complex():
+        raise RuntimeError("rad2deg is not supported for complex tensors.")
     return _out(Rad2Deg.apply(input), out)
 
 
+@_takes_tensor
 def logit(input, eps=None, *, out=None):
+    _no_complex_kernel(input._data, "logit_cpu")
     return _out(Logit.apply(input, eps), out)
 
 
+@_takes_tensor
 def square(input, *, out=None):
     """input * input, recorded as torch records it: pow(input, 2). Bools give int64."""
     if input._data.dtype == np.bool_:
@@ -477,6 +530,7 @@ def square(input, *, out=None):
     return _out(ew.pow(input, 2), out)
 
 
+@_takes_tensor
 def positive(input):
     """The input itself (torch returns the same tensor); bools are refused."""
     if input._data.dtype == np.bool_:
@@ -493,6 +547,9 @@ class _Rounding(Primitive):
     fn = None
 
     def forward(self, x):
+        if x.dtype.kind == "c":
+            raise NotImplementedError(f"{self.kernel.split('_')[0]} is not supported for "
+                                      "complex inputs")
         _require(x, "iuf", self.kernel)
         if x.dtype.kind in "iu":
             return x.copy()
@@ -555,14 +612,17 @@ class Frac(Primitive):
         return grad
 
 
+@_takes_tensor
 def floor(input, *, out=None):
     return _out(Floor.apply(input), out)
 
 
+@_takes_tensor
 def ceil(input, *, out=None):
     return _out(Ceil.apply(input), out)
 
 
+@_takes_tensor
 def trunc(input, *, out=None):
     return _out(Trunc.apply(input), out)
 
@@ -570,12 +630,14 @@ def trunc(input, *, out=None):
 fix = trunc
 
 
+@_takes_tensor
 def round(input, *, decimals=None, out=None):  # noqa: A001 - torch's name
     if decimals is None:
         return _out(Round.apply(input), out)
     return _out(Round.apply(input, decimals=decimals), out)
 
 
+@_takes_tensor
 def frac(input, *, out=None):
     return _out(Frac.apply(input), out)
 
@@ -606,6 +668,7 @@ class Sgn(Primitive):
         return ew.where(mag == 0, 0.0, g)
 
 
+@_takes_tensor
 def sgn(input, *, out=None):
     return _out(Sgn.apply(input), out)
 
@@ -615,6 +678,7 @@ def sgn(input, *, out=None):
 
 
 def _fmod_arrays(a, b):
+    _require(a, "iuf", "fmod_cpu")
     if a.dtype.kind in "iu":
         if np.any(b == 0):
             raise RuntimeError("ZeroDivisionError")
@@ -623,6 +687,7 @@ def _fmod_arrays(a, b):
 
 def _remainder_arrays(a, b):
     """Python's modulo (the sign of the divisor), computed as torch does from fmod."""
+    _require(a, "iuf", "remainder_cpu")
     if a.dtype.kind in "iu":
         if np.any(b == 0):
             raise RuntimeError("ZeroDivisionError")
@@ -737,6 +802,7 @@ class Atan2(BinaryPrimitive):
     save_inputs = (0, 1)
 
     def forward(self, a, b):
+        _no_complex_kernel(a, "atan2_cpu")
         if a.dtype.kind in "iub":
             f = dtypes.get_default_dtype().np
             a, b = a.astype(f), b.astype(f)
@@ -769,6 +835,8 @@ class Fmax(BinaryPrimitive):
     save_inputs = (0, 1)
 
     def forward(self, a, b):
+        if a.dtype.kind == "c":
+            raise RuntimeError("fmax not implemented for complex tensors.")
         return np.fmax(a, b)
 
     def backward(self, grad):
@@ -782,6 +850,8 @@ class Fmin(BinaryPrimitive):
     save_inputs = (0, 1)
 
     def forward(self, a, b):
+        if a.dtype.kind == "c":
+            raise RuntimeError("fmin not implemented for complex tensors.")
         return np.fmin(a, b)
 
     def backward(self, grad):
@@ -824,6 +894,7 @@ class Xlogy(BinaryPrimitive):
     def forward(self, x, y, name="XlogyBackward0", number=None):
         self.grad_fn_name = name
         self.number = number  # a Python number `other`, for torch's dtype in backward
+        _no_complex_kernel(x, "xlogy_cpu")
         x, y = _float(x), _float(y)
         res = x * np.log(y)
         return np.where((x == 0) & ~np.isnan(y), x.dtype.type(0), res).astype(
@@ -859,6 +930,7 @@ class Copysign(BinaryPrimitive):
 
     def forward(self, a, b, name="CopysignBackward0"):
         self.grad_fn_name = name
+        _no_complex_kernel(a, "copysign_cpu")
         a, b = _float(a), _float(b)
         return np.copysign(a, b)
 
@@ -932,6 +1004,8 @@ _CPP_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
 
 
 def lerp(input, end, weight, *, out=None):
+    kernel = "lerp_kernel_tensor" if isinstance(weight, Tensor) else "lerp_kernel_scalar"
+    _require(input._data, "fc", kernel)
     for what, other in (("end", end), ("weight", weight)):
         if isinstance(other, Tensor) and other.dtype is not input.dtype:
             raise RuntimeError(f"expected dtype {_CPP_NAMES.get(input.dtype.name)} for `{what}`"
@@ -954,6 +1028,7 @@ class Addcmul(Primitive):
 
     def forward(self, x, t1, t2, value):
         self.value = value
+        _require(x, "iufc", "addcmul_cpu_out")
         target = np.result_type(x, t1, t2)
         return (x + _scalar_as(value, target) * t1 * t2).astype(target, copy=False)
 
@@ -1030,21 +1105,25 @@ class NanToNum(Primitive):
         return ew.where(isfinite(x), grad, 0.0)
 
 
+@_takes_tensor
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
     return _out(NanToNum.apply(input, nan, posinf, neginf), out)
 
 
+@_takes_tensor
 def isinf(input):
     return _tensor(np.isinf(input._data) if input._data.dtype.kind in "fc"
                    else np.zeros(input._data.shape, np.bool_))
 
 
+@_takes_tensor
 def isposinf(input):
     _no_complex(input, "isposinf")
     return _tensor(np.isposinf(input._data) if input._data.dtype.kind == "f"
                    else np.zeros(input._data.shape, np.bool_))
 
 
+@_takes_tensor
 def isneginf(input):
     _no_complex(input, "isneginf")
     return _tensor(np.isneginf(input._data) if input._data.dtype.kind == "f"
@@ -1056,11 +1135,13 @@ def _no_complex(input, name):
         raise RuntimeError(f"{name} does not support complex inputs.")
 
 
+@_takes_tensor
 def isfinite(input):
     return _tensor(np.isfinite(input._data) if input._data.dtype.kind in "fc"
                    else np.ones(input._data.shape, np.bool_))
 
 
+@_takes_tensor
 def isreal(input):
     if input._data.dtype.kind == "c":
         return _tensor(input._data.imag == 0)
@@ -1076,9 +1157,9 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     if input.dtype is dtypes.bool_ and (rtol != 0 or atol != 0):
         pass
     if rtol < 0:
-        raise RuntimeError(f"rtol must be greater than or equal to zero, but got {rtol}")
+        raise RuntimeError(f"rtol must be greater than or equal to zero, but got {rtol:g}")
     if atol < 0:
-        raise RuntimeError(f"atol must be greater than or equal to zero, but got {atol}")
+        raise RuntimeError(f"atol must be greater than or equal to zero, but got {atol:g}")
     a, b = input._data, other._data
     ew._check_broadcast(a, b)
     same = a == b
@@ -1203,7 +1284,7 @@ class Complex(Primitive):
         return real(grad), imag(grad)
 
 
-def complex(real, imag, *, out=None):  # noqa: A001 - torch's name
+def _check_complex_parts(real, imag) -> None:
     for t in (real, imag):
         if t._data.dtype not in (np.float32, np.float64, np.float16):
             raise RuntimeError("Expected both inputs to be Half, Float or Double tensors but "
@@ -1212,15 +1293,17 @@ def complex(real, imag, *, out=None):  # noqa: A001 - torch's name
     if real.dtype is not imag.dtype:
         raise RuntimeError(f"Expected object of scalar type {_legacy_scalar(real.dtype)} but "
                            f"got scalar type {_legacy_scalar(imag.dtype)} for second argument")
+
+
+def complex(real, imag, *, out=None):  # noqa: A001 - torch's name
+    _check_complex_parts(real, imag)
     ew._check_broadcast(real._data, imag._data)
     return _out(Complex.apply(real, imag), out)
 
 
 def polar(abs, angle, *, out=None):  # noqa: A002 - torch's names
     """abs * (cos(angle) + i sin(angle))."""
-    if abs.dtype is not angle.dtype:
-        raise RuntimeError(f"Expected object of scalar type {_legacy_scalar(abs.dtype)} but "
-                           f"got scalar type {_legacy_scalar(angle.dtype)} for second argument")
+    _check_complex_parts(abs, angle)
     result = complex(abs * cos(angle), abs * sin(angle))
     return _out(result, out)
 
@@ -1247,6 +1330,7 @@ class Angle(Primitive):
         return _as_complex(grad * -im / denom, grad * re / denom)
 
 
+@_takes_tensor
 def angle(input, *, out=None):
     return _out(Angle.apply(input), out)
 
@@ -1261,12 +1345,14 @@ class ConjPhysical(Primitive):
         return conj_physical(grad)
 
 
+@_takes_tensor
 def conj_physical(input, *, out=None):
     if input._data.dtype.kind != "c":
         return _out(input, out) if out is not None else input
     return _out(ConjPhysical.apply(input), out)
 
 
+@_takes_tensor
 def conj(input):
     """The complex conjugate (torch's lazy conjugate view is materialised here)."""
     if input._data.dtype.kind != "c":
