@@ -14,6 +14,7 @@ from ..ops import decompositions as _dec
 from ..ops import products as _products
 from ..ops.decompositions import _LinAlgError as LinAlgError
 from ..ops.linalg import matmul
+from ..ops.primitive import Primitive
 from ..tensor import Tensor
 from .norms import matrix_norm, norm, vector_norm
 
@@ -132,11 +133,11 @@ def matrix_power(A, n: int) -> Tensor:  # noqa: N803
     """A^n by repeated squaring; n < 0 inverts first, n = 0 gives identities."""
     _dec._check_square(A, "linalg.matrix_power")
     if n == 0:
-        eye = np.broadcast_to(np.eye(A.shape[-1], dtype=A._data.dtype), A.shape)
-        out = Tensor._make(np.array(eye))
-        return out
+        return Identity.apply(A)
     if n < 0:
         A = _dec._inverse(A)
+        if n == -1:
+            return A
         n = -n
     if n == 1:
         return A.clone()
@@ -149,6 +150,19 @@ def matrix_power(A, n: int) -> Tensor:  # noqa: N803
         if n:
             base = matmul(base, base)
     return result
+
+
+class Identity(Primitive):
+    """Identity matrices shaped like A (matrix_power(A, 0)): a copy of `eye` into a new
+    tensor in torch, so the gradient with respect to A is zero."""
+
+    grad_fn_name = "torch::autograd::CopyBackwards"
+
+    def forward(self, a):
+        return np.array(np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape))
+
+    def backward(self, grad):
+        return grad * 0
 
 
 def cross(input, other, *, dim=-1) -> Tensor:  # noqa: A002 - torch's name
@@ -168,7 +182,7 @@ def vecdot(x, y, *, dim=-1) -> Tensor:
 
 def diagonal(A, *, offset=0, dim1=-2, dim2=-1) -> Tensor:  # noqa: N803
     """The diagonal of the matrices A[..., i, j] (a view in torch; values here)."""
-    from .diagonal import diagonal as _diagonal
+    from .views import diagonal as _diagonal
     return _diagonal(A, offset, dim1, dim2)
 
 

@@ -107,9 +107,11 @@ def _to_end(a: Tensor, dims):
 
 
 def _restore(out: Tensor, d0: int, d1: int) -> Tensor:
-    for d in sorted((d0, d1)):
-        out = out.unsqueeze(d)
-    return out
+    """keepdim: put size-1 dims back where (d0, d1) were (a permute, as torch)."""
+    n = out.ndim + 2
+    order = [d for d in range(n) if d not in (d0, d1)] + [d0, d1]
+    inverse = [order.index(d) for d in range(n)]
+    return out.unsqueeze(-1).unsqueeze(-1).permute(inverse)
 
 
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None) -> Tensor:  # noqa: A002, N803

@@ -18,6 +18,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from ..autograd import grad_mode
 from ..tensor import Tensor
 from .primitive import Primitive
 
@@ -252,20 +253,25 @@ def _inv_ex(A, *, check_errors=False) -> tuple:
 
 
 class Solve(Primitive):
-    """X with A X = B; A (*, n, n), B (*, n, k) or (*, n).
+    """X with A X = B (left) or X A = B; A (*, n, n), B (*, n, k) or (*, n) (left) and
+    B (*, k, n) (right).
 
-    Gradients: gB = A^-T G (one more solve), gA = -gB X^T.
+    Gradients (left): gB = A^-T G (one more solve), gA = -gB X^T.
+    (right): gB = G A^-T, gA = -X^T gB.
     """
 
     grad_fn_name = "LinalgSolveExBackward0"
     save_inputs = (0,)
     save_output = True
 
-    def forward(self, a, b, vector):
-        self.vector = vector
+    def forward(self, a, b, vector, left=True):
+        self.vector, self.left = vector, left
         try:
             if vector:
                 return np.linalg.solve(a, b[..., None])[..., 0]
+            if not left:
+                return np.linalg.solve(np.swapaxes(a, -1, -2), np.swapaxes(b, -1, -2)
+                                       ).swapaxes(-1, -2)
             return np.linalg.solve(a, b)
         except np.linalg.LinAlgError:
             raise _LinAlgError("torch.linalg.solve: The solver failed because the input "
@@ -273,34 +279,39 @@ class Solve(Primitive):
 
     def backward(self, grad):
         a, x = self.saved_tensors
-        gb = Solve.apply(_mT(a), grad, vector=self.vector)
+        gb = Solve.apply(_mT(a), grad, vector=self.vector, left=self.left)
+        if not a._requires_grad:
+            return None, gb
         if self.vector:
             ga = -gb.unsqueeze(-1) * x.unsqueeze(-2)
-        else:
+        elif self.left:
             ga = -_mm(gb, _mT(x))
-        return ga if a._requires_grad else None, gb
+        else:
+            ga = -_mm(_mT(x), gb)
+        return ga, gb
 
 
-def _solve(A, B, *, left=True) -> Tensor:
+def _solve(A, B, *, left=True) -> Tensor:  # noqa: N803
     _check_square(A, "linalg.solve")
     _check_float(A, "linalg.solve")
     if A.dtype is not B.dtype:
         raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found "
                            f"A of type {A.dtype.name.capitalize()} and B of type "
                            f"{B.dtype.name.capitalize()} instead")
-    if not left:  # X A = B  <=>  A^T X^T = B^T
-        return _mT(_solve(_mT(A), _mT(B)))
-    # torch treats B as a batch of vectors when it has one dim fewer than A
-    vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
+    # torch treats B as a batch of vectors when it has one dim fewer than A (left only)
+    vector = left and (B.ndim == 1 or (B.ndim == A.ndim - 1
+                                       and tuple(B.shape) == tuple(A.shape[:-1])))
     n = A.shape[-1]
-    if (B.shape[-1] if vector else B.shape[-2]) != n:
+    k_dim = -1 if vector or not left else -2
+    if B.shape[k_dim] != n:
+        b_dims = B.shape[-1:] if vector else B.shape[-2:]
         raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation "
                            f"{'AX = B' if left else 'XA = B'} ({A.shape[-2]}x{n} and "
-                           f"{'x'.join(map(str, B.shape[-1:] if vector else B.shape[-2:]))})")
+                           f"{'x'.join(map(str, b_dims))})")
     batch = np.broadcast_shapes(tuple(A.shape[:-2]), tuple(B.shape[:-1 if vector else -2]))
     A = A.expand(batch + tuple(A.shape[-2:]))
     B = B.expand(batch + tuple(B.shape[-1 if vector else -2:]))
-    return Solve.apply(A, B, vector=vector)
+    return Solve.apply(A, B, vector=vector, left=left)
 
 
 # ---------------------------------------------------------------------------------------
@@ -483,20 +494,12 @@ class SVD(Primitive):
 
     def _record(self, out, inputs):
         result = super()._record(out, inputs)
-        if self.compute_uv:
-            self.save_for_backward(*result)
-        else:
-            # svdvals still needs the singular vectors for its gradient
-            u, _, vh = np.linalg.svd(inputs[0]._data, full_matrices=False)
-            self.save_for_backward(Tensor._make(u), result, Tensor._make(vh))
+        self.save_for_backward(*result)
         return result
 
     def backward(self, *grads):
         u, s, vh = self.saved_tensors
-        if not self.compute_uv:
-            gu, gs, gvh = None, grads[0], None
-        else:
-            gu, gs, gvh = grads
+        gu, gs, gvh = grads
         if self.full_matrices and (gu is not None or gvh is not None):
             if u.shape[-2] != vh.shape[-1]:
                 raise RuntimeError("torch.linalg.svd: Computing gradients of the full "
@@ -562,6 +565,9 @@ def _svdvals(A) -> Tensor:
     if A.ndim < 2:
         raise RuntimeError("linalg.svd: The input tensor A must have at least 2 dimensions.")
     _check_float(A, "linalg.svd")
+    if A._requires_grad and grad_mode._enabled:
+        # the gradient needs U and Vh as functions of A (for double backward too)
+        return SVD.apply(A, full_matrices=False, compute_uv=True)[1]
     return SVD.apply(A, full_matrices=False, compute_uv=False)
 
 
@@ -595,20 +601,16 @@ class Eigh(Primitive):
         if compute_v:
             w, v = np.linalg.eigh(a, UPLO=uplo)
             return np.asarray(w, a.dtype), v
-        w, self.v = np.linalg.eigh(a, UPLO=uplo)
-        return np.asarray(w, a.dtype)
+        return np.asarray(np.linalg.eigvalsh(a, UPLO=uplo), a.dtype)
 
     def _record(self, out, inputs):
         result = super()._record(out, inputs)
-        if self.compute_v:
-            self.save_for_backward(*result)
-        else:
-            self.save_for_backward(result, Tensor._make(self.v))
+        self.save_for_backward(*result)
         return result
 
     def backward(self, *grads):
         w, v = self.saved_tensors
-        gw, gv = grads if self.compute_v else (grads[0], None)
+        gw, gv = grads
         inner = _diag_embed(gw) if gw is not None else 0
         if gv is not None:
             vtgv = _mm(_mT(v), gv)
@@ -622,6 +624,8 @@ def _eigh(A, UPLO="L", compute_v=True):  # noqa: N803
     _check_float(A, "linalg.eigh")
     if UPLO not in ("L", "U"):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+    if not compute_v and A._requires_grad and grad_mode._enabled:
+        return Eigh.apply(A, uplo=UPLO, compute_v=True)[0]  # the gradient needs Q(A)
     out = Eigh.apply(A, uplo=UPLO, compute_v=compute_v)
     return eigh_result(*out) if compute_v else out
 
@@ -707,31 +711,48 @@ def _pinv(A, *, atol=None, rtol=None, hermitian=False, rcond=None) -> Tensor:
 
 
 class Lstsq(Primitive):
-    """Least-squares solution X of min ||A X - B|| (gelsd: minimum norm, via the
-    pseudoinverse). Gradients through X = pinv(A) B:
-    gB = pinv(A)^T G, gA = pinv_backward(G B^T)."""
+    """Least-squares solution X of min ||A X - B|| (minimum norm, via the pseudoinverse)
+    and, when the driver reports them, the squared residuals ||A X - B||^2 per column.
+
+    Gradients through X = pinv(A) B: gB = pinv(A)^T G, gA = pinv_backward(G B^T). The
+    residuals are a minimum over X, so (envelope theorem) with r = A X - B their
+    gradients are 2 r X^T for A and -2 r for B.
+    """
 
     grad_fn_name = "LinalgLstsqBackward0"
+    num_outputs = 2
 
-    def forward(self, a, b, rcond, vector):
+    def forward(self, a, b, rcond, vector, with_residuals):
         self.vector = vector
         self.p = _pinv_array(a, 0.0, rcond, False)
         bm = b[..., None] if vector else b
         x = self.p @ bm
-        return x[..., 0] if vector else x
+        self.r = a @ x - bm
+        res = (self.r * self.r).sum(-2) if with_residuals else np.empty((0,), a.dtype)
+        return (x[..., 0] if vector else x), res
 
     def _record(self, out, inputs):
         result = super()._record(out, inputs)
-        self.save_for_backward(inputs[0], inputs[1], Tensor._make(self.p))
+        self.save_for_backward(inputs[0], inputs[1], result[0], Tensor._make(self.p),
+                               Tensor._make(self.r))
         return result
 
-    def backward(self, grad):
-        a, b, p = self.saved_tensors
+    def backward(self, grad, grad_res):
+        a, b, x, p, r = self.saved_tensors
         if self.vector:
-            grad, b = grad.unsqueeze(-1), b.unsqueeze(-1)
-        gb = _mm(_mT(p), grad)
-        ga = _pinv_backward(a, p, _mm(grad, _mT(b))) if a._requires_grad else None
-        return ga, (gb.squeeze(-1) if self.vector else gb)
+            b, x = b.unsqueeze(-1), x.unsqueeze(-1)
+            grad = grad.unsqueeze(-1) if grad is not None else None
+        ga = gb = None
+        if grad is not None:
+            gb = _mm(_mT(p), grad)
+            ga = _pinv_backward(a, p, _mm(grad, _mT(b))) if a._requires_grad else None
+        if grad_res is not None and grad_res.numel():
+            rg = 2 * r * grad_res.unsqueeze(-2)
+            ga = _mm(rg, _mT(x)) if ga is None else ga + _mm(rg, _mT(x))
+            gb = -rg if gb is None else gb - rg
+        if gb is not None and self.vector:
+            gb = gb.squeeze(-1)
+        return ga, gb
 
 
 def _lstsq(A, B, rcond=None, *, driver=None) -> tuple:
@@ -747,21 +768,16 @@ def _lstsq(A, B, rcond=None, *, driver=None) -> tuple:
     if driver not in ("gels", "gelsy", "gelsd", "gelss"):
         raise RuntimeError("torch.linalg.lstsq: parameter `driver` should be one of "
                            "(gels, gelsy, gelsd, gelss)")
-    x = Lstsq.apply(A, B, rcond=rcond, vector=vector)
     dt = A._data.dtype
     s = np.asarray(np.linalg.svd(A._data, compute_uv=False), dt)
     smax = s.max(axis=-1, keepdims=True) if s.shape[-1] else np.zeros(s.shape[:-1] + (1,))
     rank = (s > rcond * smax).sum(-1).astype(np.int64)
-    empty = Tensor._make(np.empty((0,), dt))
-    residuals = empty
     # what each LAPACK driver fills in: gelsy (the CPU default) no residuals and no
-    # singular values; gels no rank
-    if driver != "gelsy" and m > n and (driver == "gels" or np.all(rank == n)):
-        from .reduction import sum as _sum
-        bm = B.unsqueeze(-1) if vector else B
-        xm = x.unsqueeze(-1) if vector else x
-        r = _mm(A, xm) - bm
-        residuals = _sum(r * r, dim=-2)
+    # singular values; gels no rank; residuals only for tall full-rank systems
+    with_residuals = driver != "gelsy" and m > n and (driver == "gels" or np.all(rank == n))
+    x, residuals = Lstsq.apply(A, B, rcond=rcond, vector=vector,
+                               with_residuals=bool(with_residuals))
+    empty = Tensor._make(np.empty((0,), dt))
     rank_t = Tensor._make(np.empty((0,), np.int64)) if driver == "gels" else Tensor._make(rank)
     s_t = Tensor._make(s) if driver in ("gelsd", "gelss") else empty
     return lstsq_result(x, residuals, rank_t, s_t)
