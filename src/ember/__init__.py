@@ -89,3 +89,5 @@ from . import optim
 from . import utils
 from .serialization import load, save
 from . import linalg
+from . import func
+from .func import vmap

@@ -1,0 +1,280 @@
+"""ember.vmap against torch.func.vmap on the same functions and data."""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+
+RNG = np.random.default_rng(0)
+
+
+def arr(*shape, dtype=np.float32):
+    return RNG.standard_normal(shape).astype(dtype)
+
+
+def both(fn, *arrays, **vmap_kwargs):
+    """fn(lib, *tensors) vmapped in both libraries (fn builds the vmapped callable)."""
+    outs = []
+    for lib in (ember, torch):
+        tensors = [lib.tensor(a) if isinstance(a, np.ndarray) else a for a in arrays]
+        outs.append(fn(lib, *tensors))
+    return outs
+
+
+def assert_same(e, t, atol=1e-5):
+    if isinstance(t, (tuple, list)):
+        assert len(e) == len(t)
+        for a, b in zip(e, t):
+            assert_same(a, b, atol)
+        return
+    if isinstance(t, dict):
+        assert set(e) == set(t)
+        for k in t:
+            assert_same(e[k], t[k], atol)
+        return
+    assert tuple(e.shape) == tuple(t.shape)
+    assert str(e.dtype).replace("ember", "torch") == str(t.dtype)
+    np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), rtol=1e-5, atol=atol)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_elementwise_and_broadcasting(dtype):
+    x, y, s = arr(5, 3, dtype=dtype), arr(3, dtype=dtype), arr(5, dtype=dtype)
+
+    def f(lib):
+        def g(a, b, c):
+            return (a * b + c).exp() / (1 + a.abs()) - lib.tanh(b) ** 2 + lib.relu(a) - c
+        return lib.vmap(g, in_dims=(0, None, 0))
+    e, t = both(lambda lib, *ts: f(lib)(*ts), x, y, s)
+    assert_same(e, t)
+
+
+def test_zero_dim_operand_keeps_its_dtype_category():
+    # a batched 0-d float64 example times a float32 vector stays float32, as in torch
+    x, y = arr(4, dtype=np.float64), arr(3)
+    e, t = both(lambda lib, a, b: lib.vmap(lambda p, q: p * q, in_dims=(0, None))(a, b), x, y)
+    assert_same(e, t)
+
+
+def test_in_dims_other_than_zero_and_out_dims():
+    x, y = arr(3, 6), arr(6, 3)
+    e, t = both(lambda lib, a, b: lib.vmap(lambda p, q: p * q, in_dims=(1, 0), out_dims=1)(a, b),
+                x, y)
+    assert_same(e, t)
+    e, t = both(lambda lib, a: lib.vmap(lambda p: p.sum(), in_dims=-1)(a), x)
+    assert_same(e, t)
+
+
+@pytest.mark.parametrize("op", [
+    lambda x: x.sum(), lambda x: x.sum(0), lambda x: x.sum(-1, keepdim=True),
+    lambda x: x.mean((0, 1)), lambda x: x.max(), lambda x: x.amax(1), lambda x: x.var(0),
+    lambda x: x.max(1)[0], lambda x: x.min(0)[1], lambda x: x.std(),
+])
+def test_reductions(op):
+    e, t = both(lambda lib, a: lib.vmap(op)(a), arr(4, 3, 5))
+    assert_same(e, t)
+
+
+def test_reduction_of_zero_dim_examples():
+    e, t = both(lambda lib, a: lib.vmap(lambda v: v.sum() + v.mean())(a), arr(4))
+    assert_same(e, t)
+
+
+@pytest.mark.parametrize("op", [
+    lambda x: x.reshape(15), lambda x: x.view(5, 3), lambda x: x.permute(1, 0),
+    lambda x: x.transpose(0, -1), lambda x: x.t() if x.dim() == 2 else x.flatten(),
+    lambda x: x.unsqueeze(0), lambda x: x.unsqueeze(-1), lambda x: x[None].squeeze(0),
+    lambda x: x.expand(2, 3, 5), lambda x: x.flatten(), lambda x: x.narrow(1, 1, 2),
+    lambda x: x.unbind(1)[2], lambda x: x.contiguous(), lambda x: x.clone(),
+])
+def test_shape_ops(op):
+    e, t = both(lambda lib, a: lib.vmap(op)(a), arr(4, 3, 5))
+    assert_same(e, t)
+
+
+def test_stack_and_cat_mix_batched_and_unbatched():
+    x, y = arr(4, 3), arr(3)
+    for dim in (0, 1, -1):
+        e, t = both(lambda lib, a, b, d=dim: lib.vmap(lambda p, q: lib.stack([p, q], d),
+                                               in_dims=(0, None))(a, b), x, y)
+        assert_same(e, t)
+    e, t = both(lambda lib, a, b: lib.vmap(lambda p, q: lib.cat([p, q, p]),
+                                           in_dims=(0, None))(a, b), x, y)
+    assert_same(e, t)
+
+
+@pytest.mark.parametrize("shapes", [
+    ((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((2, 3), (3, 4)), ((5, 2, 3), (3, 4)),
+    ((3,), (5, 3, 4)), ((2, 3), (5, 3, 4)),
+])
+@pytest.mark.parametrize("batched", [(0, 0), (0, None), (None, 0)])
+def test_matmul_family(shapes, batched):
+    sa, sb = shapes
+    a = arr(*((6,) + sa if batched[0] is not None else sa))
+    b = arr(*((6,) + sb if batched[1] is not None else sb))
+    e, t = both(lambda lib, x, y: lib.vmap(lib.matmul, in_dims=batched)(x, y), a, b)
+    assert_same(e, t)
+
+
+def test_linear_mm_mv_dot_and_softmax():
+    x, w, b = arr(6, 3), arr(4, 3), arr(4)
+
+    def f(lib):
+        F = lib.nn.functional
+        return lib.vmap(lambda v, w_, b_: (F.softmax(F.linear(v, w_, b_), -1),
+                                            F.log_softmax(lib.mv(w_, v), 0),
+                                            lib.dot(v, v), lib.mm(v[None], w_.t())),
+                        in_dims=(0, None, None))
+    e, t = both(lambda lib, *ts: f(lib)(*ts), x, w, b)
+    assert_same(e, t)
+
+
+def test_loop_fallback_warns_naming_the_op_and_is_correct():
+    x = arr(4, 5)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        e = ember.vmap(lambda v: v[[0, 2, 2]] * 2)(ember.tensor(x))
+    t = torch.vmap(lambda v: v[[0, 2, 2]] * 2)(torch.tensor(x))
+    assert_same(e, t)
+    messages = [str(w.message) for w in caught]
+    assert any("batching rule for Index" in m for m in messages)
+
+
+def test_gradients_flow_through_vmap():
+    outs, xa, wa = [], arr(4, 3), arr(3)
+    for lib in (ember, torch):
+        x = lib.tensor(xa, requires_grad=True)
+        w = lib.tensor(wa, requires_grad=True)
+        y = lib.vmap(lambda a, b: (a * b).sum().tanh(), in_dims=(0, None))(x, w)
+        y.sum().backward()
+        outs.append((y, x.grad, w.grad))
+    assert_same(outs[0], outs[1])
+
+
+def test_pytree_inputs_and_outputs():
+    x, y = arr(4, 3), arr(3)
+
+    def f(lib, a, b):
+        def g(pair, d):
+            return {"s": pair[0] + d["k"], "p": (pair[0] * 2, d["k"].sum() + pair[0].sum())}
+        return lib.vmap(g, in_dims=((0, None), {"k": None}), out_dims={"s": 0, "p": (1, 0)})(
+            (a, b), {"k": b})
+    e, t = both(f, x, y)
+    assert_same(e, t)
+
+
+def test_out_dims_none_for_unbatched_output_and_unbatched_output_is_expanded():
+    x, y = arr(4, 3), arr(3)
+    e, t = both(lambda lib, a, b: lib.vmap(lambda p, q: (p + q, q * 2), in_dims=(0, None),
+                                           out_dims=(0, None))(a, b), x, y)
+    assert_same(e, t)
+    e, t = both(lambda lib, a, b: lib.vmap(lambda p, q: q * 2, in_dims=(0, None))(a, b), x, y)
+    assert_same(e, t)
+
+
+def test_nested_vmap_levels():
+    x, y = arr(4, 3), arr(5, 3)
+
+    def f(lib, a, b):
+        inner = lib.vmap(lambda p, q: (p * q).sum(), in_dims=(None, 0))
+        return lib.vmap(inner, in_dims=(0, None))(a, b)
+    e, t = both(f, x, y)
+    assert_same(e, t)
+    assert tuple(e.shape) == (4, 5)
+
+    def g(lib, a):  # the same tensor batched at two levels
+        return lib.vmap(lib.vmap(lambda p: p.softmax(0) @ p.t(), in_dims=1), in_dims=0)(a)
+    e, t = both(g, arr(2, 3, 4, 4))
+    assert_same(e, t)
+
+
+def test_chunk_size_gives_the_same_result():
+    x = arr(10, 3)
+    e, t = both(lambda lib, a: lib.vmap(lambda p: p.sum() * p, chunk_size=3)(a), x)
+    assert_same(e, t)
+
+
+def test_randomness_modes():
+    x = np.ones((4, 3), np.float32)
+    for lib in (ember, torch):
+        with pytest.raises(RuntimeError, match="called random operation while in randomness "
+                                               "error mode"):
+            lib.vmap(lambda v: v.clone().uniform_())(lib.tensor(x))
+        with pytest.raises(RuntimeError, match="Only allowed values for randomness are "
+                                               "'error', 'different', or 'same'. Got bad"):
+            lib.vmap(lambda v: v, randomness="bad")
+    out = ember.vmap(lambda v: ember.rand(3) + v, randomness="different")(ember.tensor(x))
+    assert not np.allclose(out[0].numpy(), out[1].numpy())
+
+
+def _err(fn):
+    msgs = []
+    for lib in (ember, torch):
+        with pytest.raises(Exception) as info:
+            fn(lib)
+        msgs.append((type(info.value), str(info.value)))
+    return msgs
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.vmap(lambda a, b: a + b)(lib.ones(3), lib.ones(4)),
+    lambda lib: lib.vmap(lambda a: a, in_dims=[0])(lib.ones(3)),
+    lambda lib: lib.vmap(lambda a: a, in_dims=2)(lib.ones(3, 2)),
+    lambda lib: lib.vmap(lambda a: a, in_dims=0.5)(lib.ones(3, 2)),
+    lambda lib: lib.vmap(lambda a, b: a, in_dims=(0, 0))(lib.ones(3), 2.0),
+    lambda lib: lib.vmap(lambda a: a, in_dims=None)(lib.ones(3)),
+    lambda lib: lib.vmap(lambda: 1)(),
+    lambda lib: lib.vmap(lambda a: a, out_dims=None)(lib.ones(3)),
+    lambda lib: lib.vmap(lambda a: 1.0)(lib.ones(3)),
+    lambda lib: lib.vmap(lambda a: a, chunk_size=0),
+])
+def test_errors_match_torch(call):
+    (te, me), (tt, mt) = _err(call)
+    assert te is tt
+    assert me == mt
+
+
+def test_in_dims_structure_mismatch_gist():
+    (te, me), (tt, mt) = _err(lambda lib: lib.vmap(lambda a, b: a, in_dims=(0, 0, 0))(
+        lib.ones(3), lib.ones(3)))
+    assert te is tt is ValueError
+    gist = "in_dims is not compatible with the structure of `inputs`"
+    assert gist in me and gist in mt
+
+
+def test_item_inside_vmap_is_refused():
+    for lib in (ember, torch):
+        with pytest.raises(RuntimeError, match="calling .item\\(\\) on a Tensor"):
+            lib.vmap(lambda a: a.sum().item())(lib.ones(3, 2))
+
+
+def test_per_sample_gradients_of_a_model_match_torch_func():
+    xs, ys = arr(8, 5), arr(8, 2)
+    results = []
+    for lib in (ember, torch):
+        lib.manual_seed(0)
+        model = lib.nn.Sequential(lib.nn.Linear(5, 4), lib.nn.Tanh(), lib.nn.Linear(4, 2))
+        params = {k: v.detach() for k, v in model.named_parameters()}
+
+        def loss_fn(p, x, y, lib=lib, model=model):
+            out = lib.func.functional_call(model, p, (x[None],))
+            return lib.nn.functional.mse_loss(out, y[None])
+
+        per_sample = lib.vmap(lib.func.grad(loss_fn), in_dims=(None, 0, 0))(
+            params, lib.tensor(xs), lib.tensor(ys))
+        results.append(per_sample)
+    # the per-example loop, in ember
+    e_model = ember.nn.Sequential(ember.nn.Linear(5, 4), ember.nn.Tanh(), ember.nn.Linear(4, 2))
+    ember.manual_seed(0)
+    e_model = ember.nn.Sequential(ember.nn.Linear(5, 4), ember.nn.Tanh(), ember.nn.Linear(4, 2))
+    for i in range(8):
+        e_model.zero_grad()
+        out = e_model(ember.tensor(xs[i:i + 1]))
+        ember.nn.functional.mse_loss(out, ember.tensor(ys[i:i + 1])).backward()
+        for k, p in e_model.named_parameters():
+            np.testing.assert_allclose(results[0][k][i].numpy(), p.grad.numpy(), rtol=1e-5,
+                                       atol=1e-6)
+    assert_same(results[0], results[1])
