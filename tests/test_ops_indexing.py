@@ -336,3 +336,68 @@ def test_setitem_into_a_detached_leaf_is_allowed_and_shares_the_version():
         d[1] = 5.0
         assert x._version == d._version == 1
         assert x.tolist() == [0.0, 5.0, 0.0]
+
+
+# ---------------------------------------------------------------------------------------
+# mixed keys: index arrays and masks among slices, None and Ellipsis (torch's two passes)
+
+
+def _mask(*shape, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape) > 0
+
+
+_I = np.array
+MIXED_KEYS = [
+    ([0, 1], slice(None), [2, 3]), (slice(None), [0, 1], slice(None), [2, 3]),
+    (None, [0, 1], None, [2, 3]), ([0, 1], Ellipsis, [2, 3]), (1, slice(None), [0, 1]),
+    ([[0], [1]], slice(None), [0, 2, 4]), (_mask(3),), (_mask(3, 4),),
+    (slice(None), _I([True, False, False, True]), [0, 1]),
+    (_I([True, False, True]), slice(None), [0, 1]), (None, _mask(3)),
+    (Ellipsis, _mask(6)), (1, [0, 1], None, slice(1, 3)), ([0, 1], None, [1, 2]),
+    ([0, 1], 1, [1, 2]), (slice(None), 1, [0, 1], None),
+    (_I([-1, -3]), slice(None, None, 2), Ellipsis, _I([0])),
+    (_I([[0, 1], [2, 0]]), _I([[1], [3]])), (slice(0, 2), None, [0, 1], Ellipsis, [1, 2]),
+    (0, slice(None), 0, [1, 2]), ([1], [2], [3], [4]), (Ellipsis, None, [0, 0]),
+    (_I(1),), (_I(-2), Ellipsis, _I(3)),
+]
+
+
+def _key_for(m, key):
+    return tuple(m.from_numpy(np.array(k)) if isinstance(k, np.ndarray) else k for k in key)
+
+
+@pytest.mark.parametrize("key", MIXED_KEYS, ids=repr)
+def test_mixed_advanced_keys_match_torch_values_grad_fn_and_gradient(key):
+    check(lambda m, x: x[_key_for(m, key)], randn(3, 4, 5, 6))
+
+
+def test_a_0d_integer_tensor_index_selects_a_view_like_torch():
+    for m in (ember, torch):
+        x = m.zeros(3, 4)
+        y = x[m.tensor(1)]
+        assert y._base is x and tuple(y.shape) == (4,)
+    check(lambda m, x: x[m.tensor(2), m.tensor([0, 0])], randn(3, 4))
+
+
+def test_mask_shape_errors_name_the_view_like_torch():
+    for key in [(None, _mask(5, 6)), (1, _mask(5, 6)), (None, None, _mask(3, 5)),
+                ([0, 1], _mask(5, 6))]:
+        check_error(lambda m, x, k=key: x[_key_for(m, k)], randn(3, 4, 5, 6))
+
+
+SET_KEYS = [([0, 0, 1],), ([0, 1], slice(None), [2, 2]), (_mask(3, 4),),
+            (slice(None), [1, 1, 3]), (Ellipsis, [0, 5]), (1, [0, 0], None),
+            ([0, 2], Ellipsis, [1, 1])]
+
+
+@pytest.mark.parametrize("vshape", [(), (1,), "lead1"], ids=repr)
+@pytest.mark.parametrize("key", SET_KEYS, ids=repr)
+def test_setitem_with_repeated_indices_and_broadcast_values_matches_torch(key, vshape):
+    target = torch.zeros(3, 4, 5, 6)[_key_for(torch, key)].shape
+    shape = (1,) + tuple(target[1:]) if vshape == "lead1" else vshape
+
+    def fn(m, x, v):
+        y = x * 2
+        y[_key_for(m, key)] = v
+        return y
+    check(fn, randn(3, 4, 5, 6), np.asarray(randn(*shape)))

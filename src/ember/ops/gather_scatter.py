@@ -650,8 +650,7 @@ def _index_put_key(input, indices) -> IndexKey:
     x = input._data
     key = parse_key(items, x.shape, tuple(s // x.itemsize for s in x.strides))
     if key.advanced is None:
-        key = IndexKey(key.basic, tuple(slice(None) for _ in key.basic) + (Ellipsis,),
-                       key.shape, key.strides, key.offset, key.last)
+        key = IndexKey(key.basic, (Ellipsis,), key.shape, key.strides, key.offset, key.last)
     return key
 
 

@@ -66,11 +66,15 @@ def _to_index(k):
         k = k._data
         if k.dtype.kind == "f" or k.dtype.kind == "c":
             raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+        if k.ndim == 0 and k.dtype.kind == "i":  # torch reads a 0-d integer tensor as an int
+            return int(k)
         return k
     if isinstance(k, bool):
         return np.asarray(k)
     if isinstance(k, (slice, type(None), type(Ellipsis))) or isinstance(k, _INTS):
         return int(k) if isinstance(k, _INTS) else k
+    if isinstance(k, np.ndarray) and k.ndim == 0 and k.dtype.kind == "i":
+        return int(k)
     if isinstance(k, (list, tuple, np.ndarray)):
         arr = np.asarray([i._data if isinstance(i, Tensor) else i for i in k]
                          if isinstance(k, (list, tuple)) else k)
@@ -110,13 +114,13 @@ def parse_key(key, shape, strides) -> IndexKey:
         raise IndexError(f"too many indices for tensor of dimension {ndim}")
     if n_ellipsis:
         # torch accepts several; all but the first then stand for no dims at all
-        first = items.index(Ellipsis)
+        first = next(i for i, k in enumerate(items) if k is Ellipsis)
         rest = [k for k in items[first + 1:] if k is not Ellipsis]
         items = items[:first] + [slice(None)] * (ndim - used) + rest
 
     sizes, steps = list(shape), list(strides)
     offset, d, src_dim, n_tensors = 0, 0, 0, 0
-    basic, advanced, index_shapes = [], [], []
+    basic, advanced, index_shapes, masks = [], [], [], []
     last = None  # the last basic item that changed the view: it names the grad_fn
     for k in items:
         if k is None:
@@ -148,11 +152,7 @@ def parse_key(key, shape, strides) -> IndexKey:
             d += 1
             src_dim += 1
         elif k.dtype == np.bool_:
-            for j in range(k.ndim):
-                if k.shape[j] != sizes[d + j]:
-                    raise IndexError(
-                        f"The shape of the mask {_list(k.shape)} at index {j} does not match "
-                        f"the shape of the indexed tensor {_list(shape)} at index {src_dim + j}")
+            masks.append((k, d))
             basic.extend([slice(None)] * k.ndim)
             advanced.append(k)
             index_shapes.append((int(k.sum()),))
@@ -171,6 +171,12 @@ def parse_key(key, shape, strides) -> IndexKey:
             d += 1
             src_dim += 1
             n_tensors += 1
+    for k, at in masks:  # torch checks a mask against the view the basic items made
+        for j in range(k.ndim):
+            if k.shape[j] != sizes[at + j]:
+                raise IndexError(
+                    f"The shape of the mask {_list(k.shape)} at index {j} does not match "
+                    f"the shape of the indexed tensor {_list(sizes)} at index {at + j}")
     if index_shapes:
         try:
             np.broadcast_shapes(*index_shapes)
@@ -328,16 +334,16 @@ def scatter_into_zeros(grad: Tensor, index, axis: int, shape) -> Tensor:
 class IndexPut(Primitive):
     """x with x[key] replaced by value (out of place; `setitem` writes it back).
 
-    torch names the node CopySlices for a basic key (a copy into a view),
-    IndexPutBackward0 for an advanced one, and FillBackward3/CopyBackwards when the
-    key selects everything (`x[:] = v`). Gradients: the positions that were
-    overwritten get none; the value gets the gradient at `key`, summed back over
-    the dims it was broadcast along.
+    torch names the node CopySlices for a key whose basic items make a view (a copy, or
+    an index_put, into that view), IndexPutBackward0 for a purely advanced one, and
+    FillBackward3/CopyBackwards when the key selects everything (`x[:] = v`).
+    Gradients: the positions that were overwritten get none; the value gets the
+    gradient at `key`, summed back over the dims it was broadcast along.
     """
 
     def forward(self, x, value, key, scalar=False):
         self.key = key
-        if key.advanced is not None:
+        if key.advanced is not None and key.last is None:
             self.grad_fn_name = "IndexPutBackward0"
         elif key.last is None:  # x[:] = v and x[...] = v write into x itself, not a view
             self.grad_fn_name = "FillBackward3" if scalar else "torch::autograd::CopyBackwards"
