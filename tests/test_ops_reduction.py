@@ -502,3 +502,13 @@ def test_count_nonzero_matches_torch():
     check(lambda m, x: x.count_nonzero((0, 1)), a, grad=False)
     check(lambda m, x: m.count_nonzero(x, 1), np.array([[True, False]]))
     check_error(lambda m, x: m.count_nonzero(x, 2), a)
+
+
+def test_norm_and_aminmax_edge_cases_match_torch():
+    check(lambda m, x: m.norm(x), randn(0))
+    check_error(lambda m, x: m.norm(x, float("inf")), randn(0))
+    check(lambda m, x: m.norm(x, dtype=m.float64), randn(3, 4))
+    check_error(lambda m, x: m.norm(x, dtype=m.float32), randn(3, 4, dtype=np.float64))
+    check(lambda m, x: m.aminmax(x, dim=0), np.array([[3, 1], [2, 5]]))
+    check(lambda m, x: m.aminmax(x), randn())
+    check(lambda m, x: m.var(x, correction=1.5), randn(3, 4))

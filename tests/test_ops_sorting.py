@@ -287,3 +287,20 @@ def test_sorting_ops_are_tensor_methods():
     x = ember.tensor([3., 1., 2.])
     assert x.sort().values.tolist() == torch.tensor([3., 1., 2.]).sort().values.tolist()
     assert x.argsort(descending=True).tolist() == [0, 2, 1]
+
+
+def test_edge_dtypes_and_shapes_match_torch():
+    check(lambda m, x: m.mode(x), np.array([True, False, True]))
+    check_error(lambda m, x: m.topk(x, 1), np.array([True, False, True]))
+    check(lambda m, x: m.quantile(x, m.tensor(0.5)), randn(5))
+    check(lambda m, x: m.quantile(x, 0.5, 0, True), randn())
+    check(lambda m, x: m.kthvalue(x, 2), np.array([3, 1, 2]))
+    check(lambda m, x: m.msort(x), np.array([[3, 1], [2, 5]]))
+
+
+def test_unique_treats_each_nan_as_distinct_like_torch():
+    a = np.array([np.nan, 1., np.nan, 1.])
+    check(lambda m, x: m.unique(x, return_counts=True, return_inverse=True), a, grad=False)
+    check(lambda m, x: m.unique_consecutive(x, return_counts=True), a, grad=False)
+    check(lambda m, x: m.unique(x, return_inverse=True), np.array(3))
+    check(lambda m, x: m.unique(x), np.array([True, False, True]))

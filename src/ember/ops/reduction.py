@@ -203,7 +203,8 @@ class Mean(Primitive):
 
 
 _SCALAR_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
-                 "uint8": "Byte", "bool": "Bool"}
+                 "uint8": "Byte", "bool": "Bool", "float64": "Double", "float32": "Float",
+                 "float16": "Half", "bfloat16": "BFloat16"}
 
 
 def _scalar_name(np_dtype) -> str:
@@ -696,8 +697,8 @@ class VectorNorm(Primitive):
         self.axes = normalize_dims(_all_if_empty(dim), x.ndim)
         a = np.abs(x)
         axes, kd = self.axes, keepdim
-        if x.size == 0 and p < 0:
-            raise RuntimeError("linalg.vector_norm cannot compute the -inf norm on an empty "
+        if x.size == 0 and p in (np.inf, -np.inf):
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {p} norm on an empty "
                                "tensor because the operation does not have an identity")
         if p == 2:
             out = np.sqrt(np.sum(a * a, axis=axes, keepdims=kd))
@@ -744,7 +745,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     """The vector p-norm over `dim` (all dims when None); 'fro' is the 2-norm of the
     entries. Numbers, inf, -inf and 0 are accepted as `p`."""
     if dtype is not None:
-        if not dtypes.can_cast(input.dtype, dtype):
+        if dtypes.promote_types(input.dtype, dtype) != dtype:
             raise RuntimeError(
                 "linalg.vector_norm: the dtype of the input "
                 f"({_scalar_name(input._data.dtype)}) should be convertible without narrowing "

@@ -158,6 +158,8 @@ def msort(input) -> Tensor:
 def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - torch's name
     """The `k` largest (or smallest) values along `dim` and their indices, in order."""
     x = input._data
+    if x.dtype == np.bool_:
+        raise RuntimeError("topk does not support bool dtypes on CPU")
     axis = _axis(x, dim)
     n = x.shape[axis] if x.ndim else 1
     if not 0 <= k <= n:
@@ -262,7 +264,6 @@ def mode(input, dim=-1, keepdim=False):
     """The most frequent value along `dim` (the smallest among equally frequent ones)
     and the index of its last occurrence."""
     x = input._data
-    _check_sortable(x, "mode")
     axis = _axis(x, dim)
     _check_nonempty(x, axis, "mode")
     index = None
@@ -271,7 +272,7 @@ def mode(input, dim=-1, keepdim=False):
         order = stable_argsort(x, axis)
         s = np.take_along_axis(x, order, axis=axis)
         pos = _positions(s.shape, axis)
-        change = np.diff(s, axis=axis) != 0
+        change = np.take(s, np.arange(1, n), axis) != np.take(s, np.arange(n - 1), axis)
         edge = np.ones_like(np.take(s, [0], axis=axis), dtype=bool)
         starts = np.concatenate([edge, change], axis=axis)
         ends = np.concatenate([change, edge], axis=axis)
@@ -379,7 +380,7 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan):
                 del kept[axis]
     s = sort(work.movedim(axis, -1) if work.ndim > 1 else work, -1).values
     qs = qa.reshape(-1)
-    shape = tuple(kept) if scalar_q else (len(qs), *kept)
+    shape = tuple(kept) if qa.ndim == 0 else (len(qs), *kept)
     return Quantile.apply(s, q=qs, interpolation=interpolation, ignore_nan=ignore_nan,
                           shape=shape)
 
@@ -427,8 +428,9 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False,  # noq
     optionally with each element's index into them and each value's count."""
     x = input._data
     if dim is None:
+        # NaNs never equal each other: each one is its own value, as in torch
         values, inverse, counts = np.unique(x.reshape(-1), return_inverse=True,
-                                            return_counts=True)
+                                            return_counts=True, equal_nan=False)
         return _unique_result(input, values, inverse.reshape(x.shape), counts,
                               return_inverse, return_counts, "Unique2Backward0", "_unique2")
     axis = _axis(x, dim)
