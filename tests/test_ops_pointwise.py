@@ -601,3 +601,31 @@ BAD_INPUTS = {
 def test_bad_input_raises_like_torch(name):
     fn, *arrays = BAD_INPUTS[name]
     check_error(fn, *arrays)
+
+
+COMPLEX_GRAD = {
+    "mul": lambda t, a, b: a * b, "div": lambda t, a, b: a / b, "pow": lambda t, a, b: a ** b,
+    "square": lambda t, a, b: t.square(a), "rpow": lambda t, a, b: 2 ** b,
+    "sin": lambda t, a, b: t.sin(a), "cos": lambda t, a, b: t.cos(a),
+    "tan": lambda t, a, b: t.tan(a), "asin": lambda t, a, b: t.asin(a),
+    "acos": lambda t, a, b: t.acos(a), "atan": lambda t, a, b: t.atan(a),
+    "sinh": lambda t, a, b: t.sinh(a), "cosh": lambda t, a, b: t.cosh(a),
+    "asinh": lambda t, a, b: t.asinh(a), "acosh": lambda t, a, b: t.acosh(a),
+    "atanh": lambda t, a, b: t.atanh(a), "rsqrt": lambda t, a, b: t.rsqrt(a),
+    "exp2": lambda t, a, b: t.exp2(a), "expm1": lambda t, a, b: t.expm1(a),
+    "log2": lambda t, a, b: t.log2(a), "log10": lambda t, a, b: t.log10(a),
+    "log1p": lambda t, a, b: t.log1p(a), "sigmoid": lambda t, a, b: t.sigmoid(a),
+    "sgn": lambda t, a, b: t.sgn(a), "conj_physical": lambda t, a, b: t.conj_physical(a) * b,
+    "addcmul": lambda t, a, b: t.addcmul(a, b, a, value=0.5),
+    "addcdiv": lambda t, a, b: t.addcdiv(a, b, a, value=2),
+    "lerp": lambda t, a, b: t.lerp(a, b, 0.3), "float_power": lambda t, a, b: t.float_power(a, 2),
+    "polar": lambda t, a, b: t.polar(a.abs(), b.abs()),
+    "complex": lambda t, a, b: t.complex(a.real, b.imag),
+    "nested": lambda t, a, b: t.sin(t.sin(a) * b),
+}
+
+
+@pytest.mark.parametrize("name", list(COMPLEX_GRAD))
+def test_complex_gradients_match_torch(name):
+    # the output is viewed as real pairs so that the upstream gradient is real-valued
+    check(lambda t, a, b: t.view_as_real(COMPLEX_GRAD[name](t, a, b)), _complex(3), _complex(3))

@@ -421,7 +421,7 @@ class Pow(Primitive):
         e = self.exponent
         if e == 0:
             return grad.new_zeros(grad.shape)
-        return grad * e * (x if e == 2 else x ** (e - 1))
+        return grad * _conj(e * (x if e == 2 else x ** (e - 1)))
 
 
 class PowTensor(BinaryPrimitive):
@@ -438,8 +438,8 @@ class PowTensor(BinaryPrimitive):
     def backward(self, grad):
         a, b, out = self.saved_tensors
         # torch: d/da is 0 where b == 0 (even at a == 0), d/db is 0 where a == 0 and b >= 0.
-        grad_a = where(b == 0, 0.0, grad * b * a ** (b - 1))
-        grad_b = grad * where(logical_and(a == 0, b >= 0), 0.0, out * log(a))
+        grad_a = where(b == 0, 0.0, grad * _conj(b * a ** (b - 1)))
+        grad_b = grad * _conj(where(logical_and(a == 0, b >= 0), 0.0, out * log(a)))
         return grad_a, grad_b
 
 
@@ -462,8 +462,8 @@ class PowScalarBase(Primitive):
             # torch: the gradient is 0 where the exponent is >= 0 (0 ** x is flat there).
             with np.errstate(divide="ignore"):
                 log_base = float(np.log(0.0))
-            return where(x >= 0, 0.0, grad * out * log_base)
-        return grad * out * float(np.log(self.base))
+            return where(x >= 0, 0.0, grad * _conj(out) * log_base)
+        return grad * _conj(out) * float(np.log(self.base))
 
 
 def add(input, other, *, alpha=1, out=None):
@@ -630,13 +630,15 @@ class Sigmoid(Primitive):
 
     def forward(self, x):
         x = _float(x)
+        if x.dtype.kind == "c":
+            return 1 / (1 + np.exp(-x))
         # exp(-|x|) never overflows; pick the algebraically equal form per sign.
         e = np.exp(-np.abs(x))
         return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
 
     def backward(self, grad):
         (out,) = self.saved_tensors
-        return grad * out * (1 - out)
+        return grad * _conj(out * (1 - out))
 
 
 class Abs(Primitive):
@@ -1005,7 +1007,13 @@ def _int_trunc_div(a, b):
 
 
 def _conj(t):
+    """The complex conjugate of a complex tensor (differentiable when recorded); reals as is.
+
+    torch's gradients of holomorphic functions are grad * conj(f'(z))."""
     if isinstance(t, Tensor) and t._data.dtype.kind == "c":
+        if t._requires_grad:
+            from .pointwise import conj_physical
+            return conj_physical(t)
         return Tensor._make(np.conj(t._data))
     return t
 

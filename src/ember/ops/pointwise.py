@@ -19,6 +19,7 @@ from . import elementwise as ew
 from .activation import Erf, _erf_array, _exp_neg_square
 from .elementwise import (
     BinaryPrimitive,
+    _conj,
     _float,
     _legacy_scalar,
     _operands,
@@ -108,7 +109,7 @@ class Rsqrt(_Unary):
 
     def backward(self, grad):
         (out,) = self.saved_tensors
-        return grad * (out * out * out) * -0.5
+        return grad * _conj(out * out * out) * -0.5
 
 
 class Exp2(_Unary):
@@ -118,7 +119,7 @@ class Exp2(_Unary):
 
     def backward(self, grad):
         (out,) = self.saved_tensors
-        return grad * out * _LN2
+        return grad * _conj(out) * _LN2
 
 
 class Expm1(_Unary):
@@ -128,7 +129,7 @@ class Expm1(_Unary):
 
     def backward(self, grad):
         (out,) = self.saved_tensors
-        return grad * (out + 1)
+        return grad * _conj(out + 1)
 
 
 class Log2(_Unary):
@@ -138,7 +139,7 @@ class Log2(_Unary):
 
     def backward(self, grad):
         (x,) = self.saved_tensors
-        return grad / (x * _LN2)
+        return grad / _conj(x * _LN2)
 
 
 class Log10(_Unary):
@@ -148,7 +149,7 @@ class Log10(_Unary):
 
     def backward(self, grad):
         (x,) = self.saved_tensors
-        return grad / (x * _LN10)
+        return grad / _conj(x * _LN10)
 
 
 class Log1p(_Unary):
@@ -158,7 +159,7 @@ class Log1p(_Unary):
 
     def backward(self, grad):
         (x,) = self.saved_tensors
-        return grad / (x + 1)
+        return grad / _conj(x + 1)
 
 
 class Sin(_Unary):
@@ -168,7 +169,7 @@ class Sin(_Unary):
 
     def backward(self, grad):
         (x,) = self.saved_tensors
-        return grad * cos(x)
+        return grad * _conj(cos(x))
 
 
 class Cos(_Unary):
@@ -178,7 +179,7 @@ class Cos(_Unary):
 
     def backward(self, grad):
         (x,) = self.saved_tensors
-        return grad * -sin(x)
+        return grad * -_conj(sin(x))
 
 
 class Tan(_Unary):
@@ -188,7 +189,7 @@ class Tan(_Unary):
 
     def backward(self, grad):
         (out,) = self.saved_tensors
-        return grad * (out * out + 1)
+        return grad * _conj(out * out + 1)
 
 
 class Asin(_Unary):
@@ -198,7 +199,7 @@ class Asin(_Unary):
 
     def backward(self, grad):
         (x,) = self.saved_tensors
-        return grad * rsqrt(1 - x * x)
+        return grad * _conj(rsqrt(1 - x * x))
 
 
 class Acos(_Unary):
@@ -208,7 +209,7 @@ class Acos(_Unary):
 
     def backward(self, grad):
         (x,) = self.saved_tensors
-        return grad * -rsqrt(1 - x * x)
+        return grad * -_conj(rsqrt(1 - x * x))
 
 
 class Atan(_Unary):
@@ -218,7 +219,7 @@ class Atan(_Unary):
 
     def backward(self, grad):
         (x,) = self.saved_tensors
-        return grad / (x * x + 1)
+        return grad / _conj(x * x + 1)
 
 
 class Sinh(_Unary):
@@ -228,7 +229,7 @@ class Sinh(_Unary):
 
     def backward(self, grad):
         (x,) = self.saved_tensors
-        return grad * cosh(x)
+        return grad * _conj(cosh(x))
 
 
 class Cosh(_Unary):
@@ -238,7 +239,7 @@ class Cosh(_Unary):
 
     def backward(self, grad):
         (x,) = self.saved_tensors
-        return grad * sinh(x)
+        return grad * _conj(sinh(x))
 
 
 class Asinh(_Unary):
@@ -248,7 +249,7 @@ class Asinh(_Unary):
 
     def backward(self, grad):
         (x,) = self.saved_tensors
-        return grad * rsqrt(x * x + 1)
+        return grad * _conj(rsqrt(x * x + 1))
 
 
 class Acosh(_Unary):
@@ -258,7 +259,7 @@ class Acosh(_Unary):
 
     def backward(self, grad):
         (x,) = self.saved_tensors
-        return grad * rsqrt(x - 1) * rsqrt(x + 1)
+        return grad * _conj(rsqrt(x - 1) * rsqrt(x + 1))
 
 
 class Atanh(_Unary):
@@ -268,7 +269,7 @@ class Atanh(_Unary):
 
     def backward(self, grad):
         (x,) = self.saved_tensors
-        return grad / (1 - x * x)
+        return grad / _conj(1 - x * x)
 
 
 def _erfc_array(x):
@@ -1034,7 +1035,7 @@ class Addcmul(Primitive):
 
     def backward(self, grad):
         t1, t2 = self.saved_tensors
-        return grad, grad * t2 * self.value, grad * t1 * self.value
+        return grad, grad * _conj(t2) * self.value, grad * _conj(t1) * self.value
 
 
 class Addcdiv(Primitive):
@@ -1050,7 +1051,7 @@ class Addcdiv(Primitive):
 
     def backward(self, grad):
         t1, t2 = self.saved_tensors
-        return grad, grad * self.value / t2, -grad * self.value * t1 / (t2 * t2)
+        return grad, grad * self.value / _conj(t2), -grad * self.value * _conj(t1 / (t2 * t2))
 
 
 def _promote3(input, t1, t2):
