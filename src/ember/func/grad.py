@@ -145,6 +145,8 @@ def grad_and_value(func, argnums=0, has_aux=False):
                     flat = [from_physical(zeros_like(p)) for p in flat_leaves]
                 g = _regroup(flat, leaves, specs, argnums)
                 value = out if keep else _detach(out)
+                if not keep:
+                    aux = _detach_tree(aux)
             return (g, (value, aux)) if has_aux else (g, value)
         finally:
             _DEPTH[0] -= 1
@@ -156,6 +158,11 @@ def _detach(x):
     if isinstance(x, BatchedTensor):
         return wrap(x._value.detach(), x._levels)
     return x.detach() if isinstance(x, Tensor) else x
+
+
+def _detach_tree(tree):
+    flat, spec = tree_flatten(tree)
+    return tree_unflatten([_detach(x) for x in flat], spec)
 
 
 def grad(func, argnums=0, has_aux=False):
@@ -222,6 +229,8 @@ def vjp(func, *primals, has_aux=False):
                 flat = _vjp_extra_levels(pairs, flat_leaves, levels, extra, do_keep)
         return _regroup_all(flat, leaves, specs)
 
+    if not keep:
+        out, aux = _detach_tree(out), _detach_tree(aux)
     if has_aux:
         return out, vjp_fn, aux
     return out, vjp_fn

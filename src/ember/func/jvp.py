@@ -14,9 +14,19 @@ import functools
 from .. import autograd
 from ..autograd import grad_mode
 from ..tensor import Tensor
-from . import grad as grad_module
 from ._pytree import tree_flatten, tree_unflatten
 from .batching import physical
+from .grad import (
+    _DEPTH,
+    _active_levels,
+    _check_argnums,
+    _detach,
+    _detach_tree,
+    _keep_graph,
+    from_physical,
+    make_leaf,
+    to_physical,
+)
 
 __all__ = ["jvp", "jacfwd"]
 
@@ -35,12 +45,14 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
                            f"{p_spec} and tangents with structure {t_spec}")
     for p, t in zip(flat_p, flat_t):
         if tuple(p.shape) != tuple(t.shape):
-            raise RuntimeError("jvp(f, primals, tangents): Expected primals and tangents to "
-                               "have the same shape")
-    grad_module._DEPTH[0] += 1
+            raise RuntimeError("Trying to set a forward gradient that has a different size "
+                               "than that of the original Tensor, this is not supported. Tensor "
+                               f"is of size {list(p.shape)} while the given forward gradient is "
+                               f"of size {list(t.shape)}.")
+    _DEPTH[0] += 1
     try:
         with grad_mode.enable_grad():
-            views, leaves = zip(*(grad_module.make_leaf(p) for p in flat_p)) if flat_p else ((),
+            views, leaves = zip(*(make_leaf(p) for p in flat_p)) if flat_p else ((),
                                                                                              ())
             out = func(*tree_unflatten(list(views), p_spec))
             aux = None
@@ -51,13 +63,13 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
                 if not isinstance(o, Tensor):
                     raise RuntimeError("jvp(f, primals, tangents): Expected f(*primals) to "
                                        f"return only tensors, got unsupported type {type(o)}")
-            keep = grad_module._keep_graph(leaves)
-            phys_out = [grad_module.to_physical(o) for o in flat_out]
+            keep = _keep_graph(leaves)
+            phys_out = [to_physical(o) for o in flat_out]
             from ..creation import zeros_like
             dummies = [zeros_like(o).requires_grad_() if o._requires_grad else None
                        for o in phys_out]
             live = [(o, u) for o, u in zip(phys_out, dummies) if u is not None]
-            levels = grad_module._active_levels()
+            levels = _active_levels()
             tangent_phys = [physical(t, levels, expand=True) if levels else t for t in flat_t]
             results = [None] * len(flat_out)
             if live:
@@ -80,10 +92,12 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
                     r = zeros_like(p)
                 elif not keep:
                     r = r.detach()
-                tans.append(grad_module.from_physical(r))
-                outs.append(o if keep else grad_module._detach(o))
+                tans.append(from_physical(r))
+                outs.append(o if keep else _detach(o))
     finally:
-        grad_module._DEPTH[0] -= 1
+        _DEPTH[0] -= 1
+    if not keep:
+        aux = _detach_tree(aux)
     result = (tree_unflatten(outs, out_spec), tree_unflatten(tans, out_spec))
     return result + (aux,) if has_aux else result
 
@@ -95,7 +109,7 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        nums = grad_module._check_argnums(argnums, len(args), "jacfwd")
+        nums = _check_argnums(argnums, len(args), "jacfwd")
         sel = tuple(args[a] for a in nums)
         flat_in, in_spec = tree_flatten(sel)
 
