@@ -512,3 +512,17 @@ def test_norm_and_aminmax_edge_cases_match_torch():
     check(lambda m, x: m.aminmax(x, dim=0), np.array([[3, 1], [2, 5]]))
     check(lambda m, x: m.aminmax(x), randn())
     check(lambda m, x: m.var(x, correction=1.5), randn(3, 4))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("shape,dim,keepdim", [((3, 4), None, False), ((2, 3, 4), (0, 2), False),
+                                               ((2, 3, 4), (2, 1), True), ((4, 3), None, True)])
+def test_nuclear_norm_matches_torch(dtype, shape, dim, keepdim):
+    check(lambda m, x: m.norm(x, "nuc", dim, keepdim), randn(*shape, dtype=dtype),
+          rtol=1e-4 if dtype == np.float32 else None)
+
+
+def test_nuclear_norm_gradcheck_and_errors():
+    assert gradcheck(lambda m, x: m.norm(x, "nuc"), randn(3, 4, dtype=np.float64))
+    check_error(lambda m, x: m.norm(x, "nuc"), randn(2, 3, 4))
+    check_error(lambda m, x: m.norm(x, "nuc"), randn(3))

@@ -752,6 +752,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
                 f"to the specified dtype ({_scalar_name(dtype.np)})")
         input = input.to(dtype)
     if isinstance(p, str):
+        if p == "nuc":
+            return _nuclear_norm(input, dim, keepdim)
         if p != "fro":
             raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
         p = 2
@@ -799,3 +801,43 @@ def count_nonzero(input, dim=None) -> Tensor:
     """Number of nonzero elements (over `dim`, an int or tuple), as int64."""
     axes = normalize_dims(dim, input.ndim) if dim is not None else None
     return Tensor._make(np.asarray(np.count_nonzero(input._data, axis=axes), np.int64))
+
+
+class Svdvals(Primitive):
+    """Singular values of the matrices in the last two dims. Shape: (*, m, n) ->
+    (*, min(m, n)). Backward: U diag(grad) V^T (the singular vectors held fixed)."""
+
+    grad_fn_name = "LinalgSvdBackward0"
+
+    def forward(self, x):
+        self.u, s, self.vh = np.linalg.svd(x, full_matrices=False)
+        return s.astype(x.dtype)
+
+    def backward(self, grad):
+        u, vh = Tensor._make(self.u), Tensor._make(self.vh)
+        return (u * grad.unsqueeze(-2)) @ vh
+
+
+def _nuclear_norm(input, dim, keepdim):
+    """Sum of singular values over the matrix dims `dim` (torch.norm: all dims when None,
+    which must then be two)."""
+    if input.ndim < 2:
+        raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 "
+                           "dimensions.")
+    if dim is None:
+        dims = tuple(range(input.ndim))
+    else:
+        dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    if len(dims) != 2:
+        raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got "
+                           f"{' '.join(map(str, dims))}")
+    a, b = normalize_dims(dims[0], input.ndim)[0], normalize_dims(dims[1], input.ndim)[0]
+    perm = [d for d in range(input.ndim) if d not in (a, b)] + [a, b]
+    if input._data.dtype.kind not in "fc":
+        raise RuntimeError("linalg.matrix_norm: Expected a floating point or complex tensor "
+                           f"as input. Got {_scalar_name(input._data.dtype)}")
+    out = sum(Svdvals.apply(input.permute(perm)), -1, keepdim)
+    if keepdim:
+        inverse = [perm.index(d) for d in range(input.ndim)]
+        out = out.unsqueeze(-1).permute(inverse)
+    return out
