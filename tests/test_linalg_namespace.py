@@ -367,3 +367,73 @@ def test_diagonal_is_a_view():
     d = ember.linalg.diagonal(a)
     a.add_(1)
     assert d.tolist() == [1.0, 1.0, 1.0]
+
+
+# ---- edge cases -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fn", [
+    lambda t, a: t.linalg.det(a),
+    lambda t, a: t.linalg.slogdet(a),
+    lambda t, a: t.linalg.inv(a),
+    lambda t, a: t.linalg.cholesky(a),
+    lambda t, a: t.linalg.eigh(a),
+    lambda t, a: t.linalg.svd(a),
+    lambda t, a: t.linalg.qr(a, mode="complete"),
+    lambda t, a: t.linalg.pinv(a),
+    lambda t, a: t.linalg.matrix_rank(a),
+    lambda t, a: t.linalg.matrix_norm(a, "nuc"),
+    lambda t, a: t.linalg.matrix_power(a, 0),
+])
+@pytest.mark.parametrize("shape", [(0, 0), (2, 0, 0), (0, 3, 3)])
+def test_empty_matrices(fn, shape):
+    check(fn, np.zeros(shape, np.float32), grad=False)
+
+
+def test_empty_rectangular_decompositions():
+    for shape in [(0, 3), (3, 0), (2, 0, 3)]:
+        a = np.zeros(shape, np.float64)
+        check(lambda t, a: t.linalg.svd(a, full_matrices=False), a, grad=False)
+        check(lambda t, a: t.linalg.svdvals(a), a, grad=False)
+        check(lambda t, a: t.linalg.qr(a), a, grad=False)
+
+
+def test_inv_ex_reports_singular_matrices_in_info():
+    singular = np.array([[1.0, 2.0], [2.0, 4.0]], np.float32)
+    check(lambda t, a: t.linalg.inv_ex(a).info, np.stack([np.eye(2, dtype=np.float32),
+                                                          singular]))
+    check_error(lambda t, a: t.linalg.inv_ex(a, check_errors=True), singular)
+
+
+def test_det_gradient_where_det_is_exactly_zero_is_zero_like_torch():
+    singular = np.array([[1.0, 2.0], [2.0, 4.0]])
+    check(lambda t, a: t.linalg.det(a), np.stack([singular, np.eye(2) + 1]))
+    check(lambda t, a: t.linalg.det(a), np.zeros((2, 2)))
+
+
+def test_slogdet_of_singular_and_negative_matrices():
+    check(lambda t, a: t.linalg.slogdet(a), np.array([[0.0, 1.0], [1.0, 0.0]], np.float32))
+    check(lambda t, a: t.linalg.slogdet(a), np.ones((2, 2), np.float32), grad=False)
+
+
+def test_torch_svd_without_uv_returns_zero_factors():
+    check(lambda t, a: t.svd(a, compute_uv=False), randn(3, 2), grad=False)
+
+
+def test_vector_norm_of_empty_inputs():
+    check(lambda t, x: t.linalg.vector_norm(x), np.zeros(0, np.float32))
+    check_error(lambda t, x: t.linalg.vector_norm(x, math.inf), np.zeros(0, np.float32))
+
+
+def test_tolerances_of_pinv_and_matrix_rank():
+    d = np.diag([3.0, 0.5, 2.0]).astype(np.float32)
+    check(lambda t, a: t.linalg.pinv(a, rtol=0.2), d)
+    check(lambda t, a: t.linalg.matrix_rank(a, atol=t.tensor(1.0)), d)
+    check(lambda t, a: t.linalg.pinv(a.expand(2, 3, 3), atol=t.tensor([1.0, 2.5])), d)
+
+
+def test_dtype_mismatch_errors():
+    f32, f64 = randn(3), randn(3, dtype=np.float64)
+    check_error(lambda t, a, b: t.linalg.solve(t.eye(3), b), f32, f64)
+    check_error(lambda t, a, b: t.linalg.vecdot(a, b), f32, f64)
+    check_error(lambda t, a: t.linalg.vecdot(a, a), np.ones(3, np.int64))

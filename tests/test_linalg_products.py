@@ -148,3 +148,33 @@ def test_multi_dot_vectors_at_the_ends():
 def test_chain_errors():
     check_error(lambda t, a: t.linalg.multi_dot([a]), randn(2, 2))
     check_error(lambda t, a: t.chain_matmul(a), randn(2))
+
+
+def test_integer_products_stay_integer():
+    i = np.arange(6, dtype=np.int64)
+    check(lambda t, a, b: t.outer(a, b), i[:3], i[3:])
+    check(lambda t, a, b: t.kron(a, b), i[:2], i.reshape(2, 3))
+    check(lambda t, a, b: t.tensordot(a, b, 1), i[:3], i[3:])
+    check(lambda t, a, b: t.linalg.cross(a, b), i[:3], i[3:])
+    check(lambda t, x, a, b: t.addr(x, a, b), i.reshape(3, 2), i[:3], i[4:])
+
+
+def test_addr_promotes_mixed_dtypes_and_the_others_refuse():
+    f32, f64 = randn(2), randn(2, dtype=np.float64)
+    # (torch's own backward fails on the mixed-dtype addr, so values only)
+    check(lambda t, x, a, b: t.addr(x, a, b), randn(2, 2), f32, f64, grad=False)
+    check_error(lambda t, x, m, v: t.addmv(x, m, v), f32, randn(2, 2), f64)
+    check_error(lambda t, x, a, b: t.baddbmm(x, a, b), randn(2, 2, 2),
+                randn(2, 2, 2, dtype=np.float64), randn(2, 2, 2, dtype=np.float64))
+    check_error(lambda t, x, a, b: t.addbmm(x, a, b), randn(2, 2),
+                randn(2, 2, 2, dtype=np.float64), randn(2, 2, 2, dtype=np.float64))
+    check_error(lambda t, a, b: t.linalg.cross(a, b), randn(3), randn(3, dtype=np.float64))
+    check_error(lambda t, a, b: t.tensordot(a, b, 1), f32, f64)
+
+
+def test_empty_products():
+    check(lambda t, a, b: t.tensordot(a, b, 1), randn(2, 0), randn(0, 3))
+    check(lambda t, x, a, b: t.baddbmm(x, a, b), randn(0, 2, 3), randn(0, 2, 4),
+          randn(0, 4, 3))
+    check(lambda t, x, a, b: t.addbmm(x, a, b), randn(2, 3), randn(0, 2, 4), randn(0, 4, 3))
+    check(lambda t, a, b: t.kron(a, b), randn(0, 2), randn(2, 2))

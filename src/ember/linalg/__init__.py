@@ -172,6 +172,11 @@ def cross(input, other, *, dim=-1) -> Tensor:  # noqa: A002 - torch's name
 
 def vecdot(x, y, *, dim=-1) -> Tensor:
     """sum(x * y, dim) (conj(x) for complex)."""
+    _dec._check_float(x, "linalg.vecdot")
+    if x.dtype is not y.dtype:
+        raise RuntimeError(f"linalg.vecdot: Expected x and y to have the same dtype, but found "
+                           f"x of type {_dec._legacy(x)} and y of type {_dec._legacy(y)} "
+                           "instead")
     if x.shape[dim] != y.shape[dim]:
         n, m = x.shape[dim], y.shape[dim]
         raise RuntimeError(f"inconsistent tensor size, expected tensor [{n}] and src [{m}] to "

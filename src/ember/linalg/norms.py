@@ -92,9 +92,8 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None) -> Tensor:  # 
     if dtype is not None:
         x = x.to(dtype)
     dims = _dims(x, dim)
-    if x._data.size == 0 and ord < 0 or (x._data.size == 0 and ord == math.inf and dims
-                                         and any(x.shape[d] == 0 for d in dims)
-                                         and dim is not None):
+    empty = x._data.size == 0 if dim is None else any(x.shape[d] == 0 for d in dims)
+    if empty and (ord < 0 or ord == math.inf):
         raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on an empty "
                            "tensor because the operation does not have an identity")
     return VectorNorm.apply(x, ord=float(ord), dims=dims, keepdim=keepdim)

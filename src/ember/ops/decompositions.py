@@ -55,8 +55,13 @@ torch_qr_result = _return_type("qr", ("Q", "R"))
 # ---------------------------------------------------------------------------------------
 # argument checks and small helpers
 
-_LEGACY = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-           "bool": "Bool", "float16": "Half", "bfloat16": "BFloat16"}
+_LEGACY = {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int",
+           "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool", "float16": "Half",
+           "bfloat16": "BFloat16"}
+
+
+def _legacy(a: Tensor) -> str:
+    return _LEGACY.get(a.dtype.name, a.dtype.name)
 
 
 def _check_float(a: Tensor, fname: str) -> None:
@@ -149,6 +154,13 @@ class Det(Primitive):
 
     def backward(self, grad):
         a, d = self.saved_tensors
+        singular = d._data == 0
+        if singular.any():
+            # torch solves A^T X = diag(G det) and gets 0 where det is exactly 0; invert
+            # identities there instead so the rest of the batch keeps its graph
+            from .elementwise import where
+            mask = Tensor._make(np.asarray(singular)[..., None, None])
+            a = where(mask, _eye_like(a), a)
         return (grad * d).unsqueeze(-1).unsqueeze(-1) * _mT(_inverse(a))
 
 
@@ -203,13 +215,13 @@ class Inverse(Primitive):
     grad_fn_name = "LinalgInvExBackward0"
     save_output = True
 
-    def forward(self, a):
+    def forward(self, a, fname="linalg.inv"):
         try:
             return np.linalg.inv(a)
         except np.linalg.LinAlgError:
             index, info = _singular_batch(a)
             raise _LinAlgError(
-                f"linalg.inv: {_batch_prefix(a, index)}The diagonal element {info} is zero, "
+                f"{fname}: {_batch_prefix(a, index)}The diagonal element {info} is zero, "
                 "the inversion could not be completed because the input matrix is "
                 "singular.") from None
 
@@ -243,7 +255,7 @@ def _inv_ex(A, *, check_errors=False) -> tuple:
             singular = singular or bool(info.reshape(-1)[i])
     if singular:
         if check_errors:
-            return _inverse(A)  # raises torch's error
+            return Inverse.apply(A, fname="linalg.inv_ex")  # raises torch's error
         from .elementwise import mul
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -296,8 +308,7 @@ def _solve(A, B, *, left=True) -> Tensor:  # noqa: N803
     _check_float(A, "linalg.solve")
     if A.dtype is not B.dtype:
         raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found "
-                           f"A of type {A.dtype.name.capitalize()} and B of type "
-                           f"{B.dtype.name.capitalize()} instead")
+                           f"A of type {_legacy(A)} and B of type {_legacy(B)} instead")
     # torch treats B as a batch of vectors when it has one dim fewer than A (left only)
     vector = left and (B.ndim == 1 or (B.ndim == A.ndim - 1
                                        and tuple(B.shape) == tuple(A.shape[:-1])))
@@ -577,9 +588,11 @@ def svd(input, some=True, compute_uv=True) -> tuple:
         raise RuntimeError(f"linalg.svd: input should have at least 2 dimensions, but has "
                            f"{input.ndim} dimensions instead")
     u, s, vh = _svd(input, full_matrices=not some)
-    if not compute_uv:
-        from .elementwise import mul
-        return torch_svd_result(mul(u.detach(), 0), s, mul(_mT(vh).detach(), 0))
+    if not compute_uv:  # torch returns zero-filled full-size U and V
+        dt, b = input._data.dtype, tuple(input.shape[:-2])
+        m, n = input.shape[-2], input.shape[-1]
+        return torch_svd_result(Tensor._make(np.zeros(b + (m, m), dt)), s,
+                                Tensor._make(np.zeros(b + (n, n), dt)))
     return torch_svd_result(u, s, _mT(vh))
 
 
@@ -702,8 +715,7 @@ def _tolerances(a: Tensor, atol, rtol, rcond=None):
 def _pinv(A, *, atol=None, rtol=None, hermitian=False, rcond=None) -> Tensor:
     if A.ndim < 2 or A._data.dtype.kind not in "fc":
         shape = ", ".join(map(str, A.shape))
-        name = {"float32": "Float", "float64": "Double"}.get(A.dtype.name,
-                                                              _LEGACY.get(A.dtype.name, ""))
+        name = _legacy(A)
         raise RuntimeError(f"linalg.pinv({name}{{[{shape}]}}): expected a tensor with 2 or more "
                            "dimensions of float, double, cfloat or cdouble types")
     atol, rtol = _tolerances(A, atol, rtol, rcond)

@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 
 from ..tensor import Tensor
-from .linalg import _promote, bmm, mm, mv
+from .linalg import bmm, mm, mv
 from .primitive import Primitive
 
 __all__ = ["addbmm", "addmv", "addr", "baddbmm", "chain_matmul", "cross", "ger", "kron",
@@ -24,6 +24,21 @@ TENSOR_METHODS = ("addbmm", "addmv", "addr", "baddbmm", "cross", "ger", "kron", 
 
 def _dims(shape) -> str:
     return "x".join(map(str, shape))
+
+
+_C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
+            "int32": "int", "bool": "bool"}
+_LEGACY = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+           "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+def _legacy(t) -> str:
+    return _LEGACY.get(t.dtype.name, t.dtype.name)
+
+
+def _same_scalar_type(a, b) -> None:
+    if a.dtype is not b.dtype:
+        raise RuntimeError(f"expected scalar type {_legacy(a)} but found {_legacy(b)}")
 
 
 def tensordot(a, b, dims=2) -> Tensor:
@@ -41,6 +56,8 @@ def tensordot(a, b, dims=2) -> Tensor:
         dims_b = [dims_b] if isinstance(dims_b, int) else list(dims_b)
     if len(dims_a) != len(dims_b):
         raise RuntimeError("both dimension lists should have same length")
+    if a.dtype is not b.dtype:
+        raise RuntimeError("both inputs should have same dtype")
     dims_a = [d % a.ndim if a.ndim else d for d in dims_a]
     dims_b = [d % b.ndim if b.ndim else d for d in dims_b]
     for da, db in zip(dims_a, dims_b):
@@ -53,8 +70,10 @@ def tensordot(a, b, dims=2) -> Tensor:
     free_b = [d for d in range(b.ndim) if d not in dims_b]
     k = int(np.prod([a.shape[d] for d in dims_a]))
     out_shape = tuple(a.shape[d] for d in free_a) + tuple(b.shape[d] for d in free_b)
-    left = a.permute(free_a + dims_a).reshape(-1, k)
-    right = b.permute(dims_b + free_b).reshape(k, -1)
+    rows = int(np.prod([a.shape[d] for d in free_a]))
+    cols = int(np.prod([b.shape[d] for d in free_b]))
+    left = a.permute(free_a + dims_a).reshape(rows, k)
+    right = b.permute(dims_b + free_b).reshape(k, cols)
     return mm(left, right).view(out_shape)
 
 
@@ -99,11 +118,8 @@ def _cross(input, other, dim, fname) -> Tensor:
     if input.shape[dim] != 3 or other.shape[dim] != 3:
         raise RuntimeError(f"{fname}: inputs dimension {dim} must have length 3. Got "
                            f"{input.shape[dim]} and {other.shape[dim]}")
-    from .. import dtypes
-    target = dtypes.result_type(input, other)
-    a = input if input.dtype is target else input.to(target)
-    b = other if other.dtype is target else other.to(target)
-    return Cross.apply(a.expand(shape), b.expand(shape), dim=dim % len(shape))
+    _same_scalar_type(input, other)
+    return Cross.apply(input.expand(shape), other.expand(shape), dim=dim % len(shape))
 
 
 def cross(input, other, dim=None) -> Tensor:
@@ -213,7 +229,11 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1) -> Tensor:
     if tuple(batch2.shape[:2]) != (b, k):
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{b}, {k}] but got: [{batch2.shape[0]}, {batch2.shape[1]}].")
-    _promote(batch1, batch2)
+    _same_scalar_type(batch1, batch2)
+    if input.dtype is not batch1.dtype:
+        raise RuntimeError(f"Input dtypes must be the same, got: input {_C_NAMES[input.dtype.name]}"
+                           f", batch1: {_C_NAMES[batch1.dtype.name]}, batch2: "
+                           f"{_C_NAMES[batch2.dtype.name]}")
     _check_bias(input, (b, n, batch2.shape[2]))
     return AddProduct.apply(input, batch1, batch2, beta=beta, alpha=alpha, kind="baddbmm")
 
@@ -231,7 +251,10 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1) -> Tensor:
     if batch2.shape[1] != k:
         raise RuntimeError(f"Incompatible matrix sizes for bmm ({n}x{k} and "
                            f"{batch2.shape[1]}x{batch2.shape[2]})")
-    _promote(batch1, batch2)
+    _same_scalar_type(batch1, batch2)
+    if input.dtype is not batch2.dtype:
+        raise RuntimeError(f"self and mat2 must have the same dtype, but got {_legacy(input)} "
+                           f"and {_legacy(batch2)}")
     _check_bias(input, (n, batch2.shape[2]))
     return AddProduct.apply(input, batch1, batch2, beta=beta, alpha=alpha, kind="addbmm")
 
@@ -244,7 +267,9 @@ def addmv(input, mat, vec, *, beta=1, alpha=1) -> Tensor:
     if mat.shape[1] != vec.shape[0]:
         raise RuntimeError(f"size mismatch, got input ({input.shape[0] if input.ndim else 1}), "
                            f"mat ({_dims(mat.shape)}), vec ({vec.shape[0]})")
-    _promote(mat, vec)
+    if not input.dtype is mat.dtype is vec.dtype:
+        raise RuntimeError(f"addmv input tensors must have the same dtype, but got "
+                           f"{_legacy(input)}, {_legacy(mat)}, and {_legacy(vec)}")
     _check_bias(input, (mat.shape[0],))
     return AddProduct.apply(input, mat, vec, beta=beta, alpha=alpha, kind="addmv")
 
@@ -254,7 +279,9 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1) -> Tensor:
     for name, v in (("vec1", vec1), ("vec2", vec2)):
         if v.ndim != 1:
             raise RuntimeError(f"addr: Expected 1-D argument {name}, but got {v.ndim}-D")
-    _promote(vec1, vec2)
+    from .. import dtypes
+    target = dtypes.result_type(input, vec1, vec2)  # addr promotes, unlike the others
+    input, vec1, vec2 = (x if x.dtype is target else x.to(target) for x in (input, vec1, vec2))
     _check_bias(input, (vec1.shape[0], vec2.shape[0]))
     return AddProduct.apply(input, vec1, vec2, beta=beta, alpha=alpha, kind="addr")
 
