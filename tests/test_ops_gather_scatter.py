@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import ember
-from differential import check, check_error, gradcheck, non_contiguous, randn
+from differential import check, check_error, gradcheck, gradgradcheck, non_contiguous, randn
 
 FLOATS = [np.float32, np.float64]
 I64 = np.int64
@@ -364,3 +364,86 @@ def test_gather_scatter_names_are_where_torch_has_them():
     for name in ["scatter_", "scatter_add_", "scatter_reduce_", "index_add_", "index_copy_",
                  "index_fill_", "index_put_", "masked_fill_", "masked_scatter_", "put_"]:
         assert hasattr(torch.Tensor, name) and hasattr(ember.Tensor, name), name
+
+
+# ---------------------------------------------------------------------------------------
+# 0-d tensors, other dtypes, double backward
+
+
+ZERO_D_CASES = [
+    (lambda m, x, i: m.gather(x, 0, i), np.array(2.0), np.array(0)),
+    (lambda m, x, i: m.gather(x, 0, i), np.arange(3.0), np.array(2)),
+    (lambda m, x, i, s: m.scatter(x, 0, i, s), np.array(2.0), np.array(0), np.array(5.0)),
+    (lambda m, x, i, s: m.scatter_reduce(x, 0, i, s, "amax"), np.array(2.0), np.array(0),
+     np.array(5.0)),
+    (lambda m, x, i: m.index_select(x, 0, i), np.array(2.0), idx(0)),
+    (lambda m, x, i, s: m.index_add(x, 0, i, s), np.array(2.0), idx(0), np.array(3.0)),
+    (lambda m, x, i, s: m.index_copy(x, 0, i, s), np.array(2.0), idx(0), np.array(3.0)),
+    (lambda m, x, i: m.index_fill(x, 1, i, 1.0), np.ones((2, 3)), np.array(1)),
+    (lambda m, x, i, s: m.index_add(x, 1, i, s), np.ones((2, 3)), np.array(1), np.ones((2, 1))),
+    (lambda m, x, i, s: m.index_add(x, 1, i, s), np.ones((2, 3)), idx(), np.ones((2, 0))),
+    (lambda m, x, k: m.masked_fill(x, k, 1.0), np.array(2.0), np.array(True)),
+    (lambda m, x, k: m.masked_select(x, k), np.array(2.0), np.array(True)),
+    (lambda m, x, k, s: m.masked_scatter(x, k, s), np.array(2.0), np.array(True),
+     np.array([3.0, 4.0])),
+    (lambda m, x, i: m.take(x, i), np.array(2.0), np.array(0)),
+    (lambda m, x, i, s: m.put(x, i, s), np.array(2.0), idx(0), np.array([1.0])),
+    (lambda m, x, i: m.take_along_dim(x, i), np.array(2.0), np.array(0)),
+]
+
+
+@pytest.mark.parametrize("case", range(len(ZERO_D_CASES)))
+def test_0d_and_empty_operands_match_torch(case):
+    fn, *arrays = ZERO_D_CASES[case]
+    check(fn, *arrays)
+
+
+def test_other_dtypes_match_torch():
+    check(lambda m, x, i, s: m.scatter(x, 0, i, s), np.zeros(3, bool), idx(1), np.ones(1, bool))
+    check(lambda m, x, i, s: m.scatter_add(x, 0, i, s), np.zeros(3, np.float16), idx(1, 1),
+          np.ones(2, np.float16))
+    check(lambda m, x, i: m.scatter(x, 0, i, 2.7), np.zeros(3, I64), idx(1))
+    check(lambda m, x, i: m.index_fill(x, 0, i, True), np.zeros(3, bool), idx(1))
+    check(lambda m, x, k, v: m.index_put(x, (k,), v), np.arange(4),
+          np.array([True, False, True, False]), np.array(7))
+    check(lambda m, x, k, v: m.masked_fill(x, k, v), np.ones(3, np.float32),
+          np.array([True, False, True]), np.array(2.5))  # a float64 value is cast
+
+
+def test_more_shape_errors_match_torch():
+    x = randn(2, 3, 4)
+    check_error(lambda m, x, i, s: x.index_copy(1, i, s), x, idx(0, 1), randn(3, 2, 5))
+    check_error(lambda m, x, i, s: x.index_copy(1, i, s), x, idx(0, 1), randn(2, 2))
+    check_error(lambda m, x, i, s: x.index_copy(0, i, s), randn(3), idx(0, 1), randn())
+    check_error(lambda m, x, i, s: x.index_add(1, i, s), x, idx(0, 1), randn(3, 2, 4))
+    check_error(lambda m, x, i, s: x.index_add(0, i, s), randn(3), idx(0), randn())
+    check_error(lambda m, x, i: x.index_select(0, i), np.array(1.0), idx(0, 0))
+
+
+GRADGRAD = {
+    "gather": lambda m, x: m.gather(x * x, 0, m.tensor([[0, 1, 1]])),
+    "scatter_add": lambda m, x: m.scatter_add(x, 0, m.tensor([[0, 1, 1]]), x[:1] * x[:1]),
+    "scatter_reduce_amax": lambda m, x: m.scatter_reduce(x * x, 0, m.tensor([[0, 1, 1]]),
+                                                         x[1:], "amax"),
+    "scatter_reduce_prod": lambda m, x: m.scatter_reduce(x, 0, m.tensor([[0, 1, 1]]),
+                                                         x[:1] * x[1:], "prod"),
+    "scatter_reduce_mean": lambda m, x: m.scatter_reduce(x * x, 0, m.tensor([[1, 1, 1]]),
+                                                         x[:1] * x[1:], "mean",
+                                                         include_self=False),
+    "index_select": lambda m, x: m.index_select(x * x, 1, m.tensor([0, 2, 2])),
+    "index_add": lambda m, x: m.index_add(x * x, 1, m.tensor([0, 0]), x[:, 1:] * x[:, 1:],
+                                          alpha=2),
+    "index_copy": lambda m, x: m.index_copy(x * x, 1, m.tensor([0]), x[:, 1:2] * x[:, 2:]),
+    "index_fill": lambda m, x: m.index_fill(x * x, 1, m.tensor([0]), (x * x).sum()),
+    "index_put": lambda m, x: m.index_put(x * x, (m.tensor([0, 0]),), x[1] * x[0], True),
+    "masked_fill": lambda m, x: m.masked_fill(x * x, x > 0, (x * x).sum()),
+    "masked_select": lambda m, x: m.masked_select(x * x, x > 0),
+    "masked_scatter": lambda m, x: m.masked_scatter(x, x > 0, x.reshape(-1) * x.reshape(-1)),
+    "take_put": lambda m, x: m.put(x * x, m.tensor([0, 0]), m.take(x * x, m.tensor([1, 2])),
+                                   True),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GRADGRAD))
+def test_double_backward_gradgradcheck(name):
+    assert gradgradcheck(GRADGRAD[name], randn(2, 3, dtype=np.float64))

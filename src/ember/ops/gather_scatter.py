@@ -172,8 +172,8 @@ class Gather(Primitive):
 
     def forward(self, x, index, axis):
         self.shape, self.index, self.axis = x.shape, index, axis
-        if x.ndim == 0:
-            return x.reshape(1)[index.reshape(-1)].reshape(index.shape)
+        if x.ndim == 0 or index.ndim == 0:  # both at most 1-D here
+            return _as1d(x)[_as1d(index)].reshape(index.shape)
         return np.take_along_axis(_lead(x, [n if d != axis else x.shape[d]
                                             for d, n in enumerate(index.shape)]),
                                   index.astype(np.intp), axis)
@@ -435,7 +435,7 @@ class IndexSelect(Primitive):
     def forward(self, x, index, axis):
         self.shape, self.index, self.axis = x.shape, index, axis
         if x.ndim == 0:
-            return x.reshape(1)[index].reshape(index.shape)
+            return x.reshape(1)[index].reshape(())
         return np.take(x, index, axis=axis)
 
     def backward(self, grad):
@@ -494,6 +494,9 @@ def index_select(input, dim, index):
         raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     data = _check_index_vector(index, "index_select")
     axis = _axis(dim, input.ndim)
+    if input.ndim == 0 and data.size != 1:
+        raise RuntimeError("index_select(): Index to scalar can have only 1 value, got "
+                           f"{data.size} value(s)")
     size = input._data.shape[axis] if input.ndim else 1
     bad = (data < 0) | (data >= size)
     if bad.any():
@@ -513,6 +516,12 @@ def index_add(input, dim, index, source, *, alpha=1):
         raise RuntimeError(f"index_add_(): self ({_scalar(input._data.dtype)}) and source "
                            f"({_scalar(source._data.dtype)}) must have the same scalar type")
     _check_source(input, data, source, axis, "index_add_")
+    xs, ss = tuple(input.shape), tuple(source.shape)
+    if (xs or ss) and (len(xs) != len(ss) or any(a != b for d, (a, b) in enumerate(zip(xs, ss))
+                                                if d != axis)):
+        raise RuntimeError("source tensor shape must match self tensor shape, excluding the "
+                           f"specified dimension. Got self.shape = {_list(xs)} source.shape = "
+                           f"{_list(ss)}")
     _check_bounds(data, input._data.shape[axis] if input.ndim else 1, axis)
     return IndexAdd.apply(input, source, index=data, axis=axis, alpha=alpha)
 
@@ -557,6 +566,22 @@ def index_copy(input, dim, index, source):
         raise RuntimeError(f"index_copy_(): self and source expected to have the same dtype, "
                            f"but got (self) {_scalar(input._data.dtype)} and (source) "
                            f"{_scalar(source._data.dtype)}")
+    xs, ss = list(input.shape), list(source.shape)
+    if not ss:
+        if data.size != 1:
+            raise IndexError("index_copy_(): When source is scalar, index should have one "
+                             f"element (got {data.size})")
+    elif xs and len(ss) != len(xs):
+        raise IndexError("index_copy_(): When source and destination are not scalars, their "
+                         f"dimensionality must match. Source dimensionality ({len(ss)}), "
+                         f"destination dimensionality ({len(xs)})")
+    x_slice = xs[:axis] + xs[axis + 1:] if xs else []
+    s_slice = ss[:axis] + ss[axis + 1:] if ss else []
+    if xs and ss and x_slice != s_slice:
+        raise RuntimeError("index_copy_(): Source/destination tensor must have same slice "
+                           f"shapes. Destination slice shape: {' '.join(map(str, x_slice))} at "
+                           f"dimension {axis} and source slice shape: "
+                           f"{' '.join(map(str, s_slice))} at dimension 0.")
     _check_source(input, data, source, axis, "index_copy_", IndexError, " ")
     size = input._data.shape[axis] if input.ndim else 1
     bad = (data < -size) | (data >= size)
