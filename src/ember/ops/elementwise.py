@@ -438,7 +438,7 @@ class PowTensor(BinaryPrimitive):
     def backward(self, grad):
         a, b, out = self.saved_tensors
         # torch: d/da is 0 where b == 0 (even at a == 0), d/db is 0 where a == 0 and b >= 0.
-        grad_a = where(b == 0, 0.0, grad * _conj(b * a ** (b - 1)))
+        grad_a = where(b == 0, 0.0, grad * _conj(b) * _conj(a ** (b - 1)))
         grad_b = grad * _conj(where(logical_and(a == 0, b >= 0), 0.0, out * log(a)))
         return grad_a, grad_b
 
