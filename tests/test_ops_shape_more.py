@@ -335,6 +335,8 @@ def test_unfold_edge_cases():
     lambda m, x: x.movedim(0, 3),
     lambda m, x: x.unflatten(1, (2, 2)),
     lambda m, x: x.unflatten(1, ()),
+    lambda m, x: x.unflatten(1, (-1, -1)),
+    lambda m, x: x.unflatten(1, (-2, -3)),
     lambda m, x: x.select(0, 5),
     lambda m, x: x.select(3, 0),
     lambda m, x: x[0, 0, 0].select(0, 0),
@@ -664,3 +666,36 @@ def test_views_made_before_an_inplace_change_see_it(fn):
                    "grad_fn AsStridedBackward0 (ember keeps the op's own node)", strict=True)
 def test_view_grad_fn_after_inplace_is_as_strided():
     check(lambda m, x: (x * 1).diagonal().zero_(), randn(3, 4, dtype=np.float64))
+
+
+@pytest.mark.parametrize("fn,a", [
+    (lambda m, x: x.tril(), randn(0, 3)),
+    (lambda m, x: x.triu(), randn(2, 0, 3)),
+    (lambda m, x: x.tril(), np.ones((2, 2), bool)),
+    (lambda m, x: x.diag(), randn(0)),
+    (lambda m, x: x.diag(), randn(0, 3)),
+    (lambda m, x: x.diagonal(), randn(0, 3)),
+    (lambda m, x: x.diag_embed(), randn(0)),
+    (lambda m, x: x.diagflat(2), randn(2, 2)),
+    (lambda m, x: x.trace(), randn(1, 1)),
+    (lambda m, x: x.trace(), np.ones((2, 2), np.uint8)),
+    (lambda m, x: x.repeat(2, 0), randn(2, 3)),
+    (lambda m, x: x.tile((2,)), randn()),
+    (lambda m, x: x.repeat_interleave(0), randn(2, 2)),
+    (lambda m, x: x.rot90(), randn(0, 2)),
+    (lambda m, x: x.roll(1, 0), randn(0, 2)),
+    (lambda m, x: x.flip(0), np.arange(3, dtype=np.uint8)),
+    (lambda m, x: x.movedim(0, -1), randn()),
+    (lambda m, x: x.as_strided((), ()), randn(3)),
+    (lambda m, x: x.as_strided((2,), (0,)), randn(3)),
+    (lambda m, x: x.select(0, 0), randn(1)),
+    (lambda m, x: x.unflatten(0, (-1, 2)), randn(4, 1)),
+    (lambda m, x: m.atleast_2d(x), randn(0)),
+    (lambda m, x: m.column_stack([x]), randn()),
+    (lambda m, x: m.hstack([x]), randn(0)),
+    (lambda m, x: m.broadcast_tensors(x), randn(2)),
+    (lambda m, x: m.meshgrid(x, indexing="ij"), randn()),
+    (lambda m, x: m.meshgrid(x, x, indexing="xy"), np.arange(3)),
+])
+def test_edge_cases(fn, a):
+    check(fn, a)

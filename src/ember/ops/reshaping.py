@@ -10,8 +10,6 @@ with ember ops, so it is differentiable again.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from ..tensor import Tensor, _address, _root_array, _wrap_dim
@@ -28,6 +26,7 @@ from .shape import (
     cat,
     contiguous,
     expand,
+    infer_shape,
     reshape,
     unsqueeze,
     view,
@@ -465,6 +464,8 @@ def movedim(input, source, destination) -> Tensor:
                            f"({_list(dst)} dims)")
     src = [_wrap_dim(d, ndim) for d in src]
     dst = [_wrap_dim(d, ndim) for d in dst]
+    if ndim == 0:
+        return Permute.apply(input, dims=(), name="AliasBackward0")  # as torch names it
     if len(set(src)) != len(src):
         raise RuntimeError(f"movedim: repeated dim in `source` ({_list(_dim_list(source))})")
     if len(set(dst)) != len(dst):
@@ -489,13 +490,14 @@ def unflatten(input, dim: int, sizes) -> Tensor:
     if not sizes:
         raise RuntimeError("unflatten: sizes must be non-empty")
     size = input._data.shape[dim]
-    if -1 in sizes:
-        known = math.prod(s for s in sizes if s != -1)
-        if sizes.count(-1) == 1 and known and size % known == 0:
-            sizes[sizes.index(-1)] = size // known
-    if math.prod(sizes) != size or any(s < 0 for s in sizes):
-        raise RuntimeError(f"unflatten: Provided sizes {_list(sizes)} don't multiply up to the "
-                           f"size of dim {dim} ({size}) in the input tensor")
+    provided = _list(sizes)
+    try:
+        sizes = list(infer_shape(tuple(sizes), size))
+    except RuntimeError as exc:
+        if "is invalid for input of size" in str(exc):
+            raise RuntimeError(f"unflatten: Provided sizes {provided} don't multiply up to the "
+                               f"size of dim {dim} ({size}) in the input tensor") from None
+        raise RuntimeError(f"unflatten got an unexpected error:\n{exc}") from None
     shape = input._data.shape[:dim] + tuple(sizes) + input._data.shape[dim + 1:]
     return view(input, shape)
 
