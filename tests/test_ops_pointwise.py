@@ -629,3 +629,9 @@ COMPLEX_GRAD = {
 def test_complex_gradients_match_torch(name):
     # the output is viewed as real pairs so that the upstream gradient is real-valued
     check(lambda t, a, b: t.view_as_real(COMPLEX_GRAD[name](t, a, b)), _complex(3), _complex(3))
+
+
+def test_unary_plus_operator_is_positive():
+    x = ember.tensor([1.0, -2.0])
+    assert +x is x
+    check_error(lambda t, a: +a, np.array([True]))

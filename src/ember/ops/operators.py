@@ -38,7 +38,13 @@ from .inplace import (
     sub_,
 )
 from .linalg import matmul
-from .pointwise import bitwise_left_shift, bitwise_right_shift, floor_divide, remainder
+from .pointwise import (
+    bitwise_left_shift,
+    bitwise_right_shift,
+    floor_divide,
+    positive,
+    remainder,
+)
 
 
 def _where_method(self, condition, other):
@@ -75,7 +81,7 @@ TENSOR_OPERATORS = {
     "__truediv__": div, "__rtruediv__": _flip(div), "__itruediv__": div_,
     "__pow__": pow, "__rpow__": _flip(pow), "__ipow__": pow_,
     "__matmul__": matmul, "__rmatmul__": _rmatmul,
-    "__neg__": neg, "__abs__": abs, "__pos__": lambda self: self,
+    "__neg__": neg, "__abs__": abs, "__pos__": positive,
     "__eq__": eq, "__ne__": ne, "__lt__": lt, "__le__": le, "__gt__": gt, "__ge__": ge,
     "__and__": bitwise_and, "__rand__": bitwise_and, "__or__": bitwise_or,
     "__ror__": bitwise_or, "__xor__": bitwise_xor, "__rxor__": bitwise_xor,
