@@ -447,3 +447,15 @@ GRADGRAD = {
 @pytest.mark.parametrize("name", sorted(GRADGRAD))
 def test_double_backward_gradgradcheck(name):
     assert gradgradcheck(GRADGRAD[name], randn(2, 3, dtype=np.float64))
+
+
+def test_index_add_and_index_put_with_many_repeats_match_torch():
+    many = np.r_[np.full(20, 1), np.arange(4), np.full(9, 3)].astype(I64)  # > 8 repeats
+    check(lambda m, x, i, s: m.index_add(x, 0, i, s), randn(4, 3, dtype=np.float64), many,
+          randn(33, 3, dtype=np.float64))
+    check(lambda m, x, i, s: m.index_add(x, 1, i, s, alpha=3), np.arange(8).reshape(2, 4),
+          many, np.arange(66).reshape(2, 33))
+    check(lambda m, x, i, v: m.index_put(x, (i,), v, accumulate=True),
+          randn(4, 3, dtype=np.float64), many, randn(33, 3, dtype=np.float64))
+    check(lambda m, x, i, v: m.index_put(x, (i,), v, accumulate=True), randn(4, 3),
+          idx(0, -1, 3, 0), randn(3))  # negative index, broadcast value

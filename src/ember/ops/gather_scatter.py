@@ -456,13 +456,8 @@ class IndexAdd(Primitive):
         if alpha != 1:
             s = s * np.asarray(alpha).astype(out.dtype)
         idx = index.reshape(-1).astype(np.intp) % max(o.shape[axis], 1)
-        if idx.size == 0:
-            return out
-        # sum the source slices per distinct target (sorted + reduceat), then add once
-        order = np.argsort(idx, kind="stable")
-        uniq, starts = np.unique(idx[order], return_index=True)
-        sums = np.add.reduceat(np.take(s, order, axis=axis), starts, axis=axis)
-        o[_dim_key(axis, uniq)] += sums.astype(out.dtype, copy=False)
+        if idx.size:
+            add_slices(o, axis, idx, s)
         return out
 
     def backward(self, grad):
@@ -470,6 +465,36 @@ class IndexAdd(Primitive):
         if self.alpha != 1:
             grad_source = grad_source * self.alpha
         return grad, grad_source.reshape(self.source_shape)
+
+
+def add_slices(out, axis: int, idx, src) -> None:
+    """out's slices idx (non-negative, 1-D) along `axis` += src's slices, in place,
+    repeated indices adding up.
+
+    Distinct indices take one fancy `+=`. With repeats, the occurrences are sorted and
+    added in rounds (the k-th occurrence of every index in round k) when no index
+    repeats more than a few times, else summed per index with one `np.add.reduceat`
+    (which is slow along a leading axis, hence not the first choice).
+    """
+    if out.ndim == 1 and out.dtype.kind == "f":
+        out += np.bincount(idx, weights=src, minlength=out.size).astype(out.dtype)
+        return
+    order = np.argsort(idx, kind="stable")
+    sorted_idx = idx[order]
+    new_group = np.r_[True, sorted_idx[1:] != sorted_idx[:-1]]
+    starts = np.flatnonzero(new_group)
+    if starts.size == idx.size:
+        out[_dim_key(axis, idx)] += src.astype(out.dtype, copy=False)
+        return
+    taken = np.take(src, order, axis=axis).astype(out.dtype, copy=False)
+    rank = np.arange(idx.size) - starts[np.cumsum(new_group) - 1]
+    if rank.max() < 8:
+        for k in range(int(rank.max()) + 1):
+            sel = np.flatnonzero(rank == k)
+            out[_dim_key(axis, sorted_idx[sel])] += np.take(taken, sel, axis=axis)
+        return
+    sums = np.add.reduceat(taken, starts, axis=axis)
+    out[_dim_key(axis, sorted_idx[starts])] += sums
 
 
 def _check_index_vector(index, name: str, allowed="iu"):
@@ -652,8 +677,11 @@ class IndexPutOp(Primitive):
         region = out[key.basic + (Ellipsis,)]
         target_shape = region[key.advanced].shape
         v = np.broadcast_to(values, target_shape)
-        if accumulate:
-            np.add.at(region, key.advanced, v)
+        adv = key.advanced
+        if accumulate and len(adv) == 1 and adv[0].ndim == 1 and adv[0].dtype.kind in "iu":
+            add_slices(region, 0, adv[0].astype(np.intp) % max(region.shape[0], 1), v)
+        elif accumulate:
+            np.add.at(region, adv, v)
         else:
             region[key.advanced] = v
         return out
