@@ -304,3 +304,15 @@ def test_unique_treats_each_nan_as_distinct_like_torch():
     check(lambda m, x: m.unique_consecutive(x, return_counts=True), a, grad=False)
     check(lambda m, x: m.unique(x, return_inverse=True), np.array(3))
     check(lambda m, x: m.unique(x), np.array([True, False, True]))
+
+
+@pytest.mark.parametrize("largest", [True, False])
+def test_topk_kthvalue_median_on_long_rows_with_nans_match_torch(largest):
+    a = randn(4, 50, dtype=np.float64)
+    a[1, 7] = a[2, 3] = a[3, 40] = NAN  # one per row: the order of tied NaNs is torch's own
+    check(lambda m, x: m.topk(x, 6, 1, largest), a)
+    check(lambda m, x: m.topk(x, 3, 0, largest), a)
+    check(lambda m, x: m.kthvalue(x, 49, 1), a)
+    check(lambda m, x: m.kthvalue(x, 10, 1), a)
+    check(lambda m, x: m.median(x, 1), a)
+    check(lambda m, x: m.nanmedian(x, 1), a)

@@ -166,8 +166,28 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - torch's n
         raise RuntimeError("selected index k out of range")
     index = None
     if x.ndim:
-        index = np.take(stable_argsort(x, axis, descending=largest), np.arange(k), axis=axis)
+        index = _top_indices(x, k, axis, largest)
     return _pick(input, index, axis, True, "TopkBackward0", topk_result)
+
+
+def _top_indices(x, k: int, axis: int, largest: bool):
+    """Indices of the k largest (smallest) values along axis, in sorted order.
+
+    np.argpartition finds the k candidates in linear time; only those are then sorted
+    (by value, ties by index) instead of the whole row.
+    """
+    n = x.shape[axis]
+    if k == 0:
+        return np.take(np.zeros(x.shape, np.int64), np.arange(0), axis=axis)
+    if k < n:
+        kth = n - k if largest else k - 1
+        part = np.argpartition(x, kth, axis=axis)
+        chosen = np.arange(n - k, n) if largest else np.arange(k)
+        cand = np.sort(np.take(part, chosen, axis=axis), axis=axis)
+    else:
+        cand = np.broadcast_to(_positions(x.shape, axis), x.shape)
+    order = stable_argsort(np.take_along_axis(x, cand, axis=axis), axis, descending=largest)
+    return np.take_along_axis(cand, order, axis=axis)
 
 
 def kthvalue(input, k, dim=-1, keepdim=False):
@@ -179,7 +199,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {axis}")
     index = None
     if x.ndim:
-        index = np.take(stable_argsort(x, axis), [k - 1], axis=axis)
+        index = np.take(np.argpartition(x, k - 1, axis=axis), [k - 1], axis=axis)
     return _pick(input, index, axis, keepdim, "KthvalueBackward0", kthvalue_result)
 
 
@@ -231,14 +251,20 @@ def _median_dim(input, dim, keepdim, ignore_nan):
     index = None
     if x.ndim:
         n = x.shape[axis]
-        order = stable_argsort(x, axis)
-        nans = np.sum(np.isnan(x), axis=axis, keepdims=True) if x.dtype.kind == "f" else 0
-        if ignore_nan:  # NaNs sort last: the median of the rest, or the first NaN
+        nan = np.isnan(x) if x.dtype.kind == "f" else np.zeros(x.shape, bool)
+        nans = np.sum(nan, axis=axis, keepdims=True)
+        if ignore_nan and nans.any():
+            # the median of each row's non-NaN values: NaNs sort last, so it sits at a
+            # position that differs between rows; select it from a full sort
+            order = stable_argsort(x, axis)
             pos = np.maximum((n - nans - 1) // 2, 0)
-        else:  # any NaN makes the median NaN, reported at the first NaN
-            pos = np.where(nans > 0, n - nans, (n - 1) // 2)
-        index = np.take_along_axis(order, np.broadcast_to(pos, order.shape[:axis] + (1,) +
-                                                          order.shape[axis + 1:]), axis=axis)
+            index = np.take_along_axis(order, pos, axis=axis)
+        else:
+            mid = (n - 1) // 2
+            index = np.take(np.argpartition(x, mid, axis=axis), [mid], axis=axis)
+            if not ignore_nan:  # any NaN makes the median NaN, reported at the first NaN
+                first_nan = np.expand_dims(np.argmax(nan, axis=axis), axis)
+                index = np.where(nans > 0, first_nan, index)
     name = "NanmedianBackward1" if ignore_nan else "MedianBackward1"
     return _pick(input, index, axis, keepdim, name,
                  nanmedian_result if ignore_nan else median_result)
