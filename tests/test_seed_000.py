@@ -9,7 +9,6 @@ the notebook's values into the layer first; cells on random data are compared wi
 torch on the same data.
 """
 
-from __future__ import annotations
 
 import re
 
@@ -46,7 +45,7 @@ def notebook_model():
 
 
 @beartype
-def forward(a: Float[Tensor, d0], w: Float[Tensor, d0], b: Float[Tensor, ""]
+def forward(a: Float[Tensor, "d0"], w: Float[Tensor, "d0"], b: Float[Tensor, ""]
             ) -> Float[Tensor, ""]:
     z = (a * w).sum() + b  # () + () -> ()
     a = activation(z)  # () -> ()
@@ -114,7 +113,7 @@ def test_wrong_shape_raises_the_same_beartype_violation_as_torch():
     messages = []
     for lib in (torch, real_torch):
         @beartype
-        def fwd(a: Float[lib.Tensor, d0], w: Float[lib.Tensor, d0],
+        def fwd(a: Float[lib.Tensor, "d0"], w: Float[lib.Tensor, "d0"],
                 b: Float[lib.Tensor, ""]) -> Float[lib.Tensor, ""]:
             return (a * w).sum() + b
 
