@@ -459,3 +459,27 @@ def test_index_add_and_index_put_with_many_repeats_match_torch():
           randn(4, 3, dtype=np.float64), many, randn(33, 3, dtype=np.float64))
     check(lambda m, x, i, v: m.index_put(x, (i,), v, accumulate=True), randn(4, 3),
           idx(0, -1, 3, 0), randn(3))  # negative index, broadcast value
+
+
+def test_in_place_ops_on_views_and_non_contiguous_tensors_match_torch():
+    mask = np.array([True, False, True, False])
+
+    def fill_row(m, x, k):
+        y = x * 1
+        y[1].masked_fill_(k, 0.0)
+        return y
+    check(fill_row, randn(3, 4), mask)
+
+    def scatter_col(m, x, s):
+        y = x * 1
+        y[:, 2].scatter_(0, m.tensor([2, 0]), s)
+        return y
+    check(scatter_col, randn(3, 4), randn(2))
+    check(lambda m, x, i, s: x.t().put_(i, s), non_contiguous(randn(3, 4)), idx(1, 4),
+          randn(2), grad=False)
+
+    def add_cols(m, x, i, s):
+        y = x * 1
+        y.t().index_add_(1, i, s)
+        return y
+    check(add_cols, randn(3, 4), idx(2, 2), randn(4, 2))
