@@ -437,3 +437,40 @@ def test_dtype_mismatch_errors():
     check_error(lambda t, a, b: t.linalg.solve(t.eye(3), b), f32, f64)
     check_error(lambda t, a, b: t.linalg.vecdot(a, b), f32, f64)
     check_error(lambda t, a: t.linalg.vecdot(a, a), np.ones(3, np.int64))
+
+
+def test_top_level_aliases_and_methods():
+    a = well_conditioned(3, 3, dtype=np.float32)
+    tol = dict(rtol=1e-4, atol=1e-5)
+    check(lambda t, a: t.slogdet(a), a, **tol)
+    check(lambda t, a: a.slogdet(), a, **tol)
+    check(lambda t, a: t.matrix_power(a, 3), a, **tol)
+    check(lambda t, a: a.matrix_power(0), a)
+    check(lambda t, a: t.pinverse(a), randn(4, 3), **tol)
+    check(lambda t, a: a.pinverse(rcond=0.5), randn(4, 3), grad=False, **tol)
+    check(lambda t, a: (a.det(), a.inverse(), a.logdet()), spd(3, 3, dtype=np.float32), **tol)
+    check(lambda t, a: a.cholesky(), spd(3, 3, dtype=np.float32), **tol)
+
+
+@pytest.mark.parametrize("left", [True, False])
+def test_solve_ex_reports_singular_systems_like_lapack(left):
+    singular = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]])
+    b = randn(2, 3, 2, dtype=np.float64) if left else randn(2, 2, 3, dtype=np.float64)
+    a = np.stack([singular, well_conditioned(3, 3)])
+    check(lambda t, a, b: t.linalg.solve_ex(a, b, left=left), a, b, grad=False)
+    check(lambda t, a, b: t.linalg.solve_ex(a, b, left=left), a[1], b[1])
+    check(lambda t, a, b: t.linalg.solve_ex(a, b), np.zeros((2, 2)), np.ones(2), grad=False)
+    check_error(lambda t, a, b: t.linalg.solve_ex(a, b, check_errors=True), singular, b[0])
+
+
+def test_cholesky_ex_reports_the_failing_minor():
+    not_pd = np.array([[1.0, 2.0], [2.0, 1.0]], np.float32)
+    check(lambda t, a: t.linalg.cholesky_ex(a), spd(2, 3, 3, dtype=np.float32), rtol=1e-4,
+          atol=1e-5)
+    batch = np.stack([np.eye(2, dtype=np.float32), not_pd])
+    check(lambda t, a: t.linalg.cholesky_ex(a), batch, grad=False)
+    check(lambda t, a: t.linalg.cholesky_ex(a, upper=True), batch, grad=False)
+    # the partial factor LAPACK leaves behind: columns after the failing pivot untouched
+    check(lambda t, a: t.linalg.cholesky_ex(a),
+          np.array([[4.0, 2.0, 1.0], [2.0, 1.0, 3.0], [1.0, 3.0, 2.0]]), grad=False)
+    check_error(lambda t, a: t.linalg.cholesky_ex(a, check_errors=True), not_pd)

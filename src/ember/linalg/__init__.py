@@ -14,14 +14,13 @@ from ..ops import decompositions as _dec
 from ..ops import products as _products
 from ..ops.decompositions import _LinAlgError as LinAlgError
 from ..ops.linalg import matmul
-from ..ops.primitive import Primitive
 from ..tensor import Tensor
 from .norms import matrix_norm, norm, vector_norm
 
 __all__ = [
     "LinAlgError", "cholesky", "cholesky_ex", "cross", "det", "diagonal", "eigh", "eigvalsh",
     "inv", "inv_ex", "lstsq", "matmul", "matrix_norm", "matrix_power", "matrix_rank",
-    "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "svd", "svdvals", "vecdot",
+    "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "solve_ex", "svd", "svdvals", "vecdot",
     "vector_norm",
 ]
 
@@ -59,18 +58,36 @@ def cholesky(A, *, upper=False) -> Tensor:  # noqa: N803
 def cholesky_ex(A, *, upper=False, check_errors=False) -> tuple:  # noqa: N803
     """(L, info): info is the order of the first non-positive-definite leading minor."""
     try:
-        return _dec._cholesky(A, upper=upper), Tensor._make(np.zeros(A.shape[:-2], np.int32))
-    except _dec._LinAlgError:
+        return _dec.cholesky_ex_result(_dec._cholesky(A, upper=upper),
+                                       Tensor._make(np.zeros(A.shape[:-2], np.int32)))
+    except _dec._LinAlgError as err:
         if check_errors:
-            raise
-        info = np.zeros(A.shape[:-2], np.int32)
-        flat = A._data.reshape((-1,) + tuple(A.shape[-2:]))
-        for i, m in enumerate(flat):
-            try:
-                np.linalg.cholesky(m)
-            except np.linalg.LinAlgError:
-                info.reshape(-1)[i] = _dec._not_pd(m[None])[1]
-        return Tensor._make(np.zeros(A.shape, A._data.dtype)), Tensor._make(info)
+            raise LinAlgError(str(err).replace("linalg.cholesky:", "linalg.cholesky_ex:")
+                              ) from None
+    shape = tuple(A.shape)
+    flat = A._data.reshape((-1,) + shape[-2:])
+    factors, info = np.empty_like(flat), np.zeros(len(flat), np.int32)
+    for i, m in enumerate(flat):
+        factors[i], info[i] = _partial_cholesky(m)
+    factors = factors.reshape(shape)
+    if upper:
+        factors = np.ascontiguousarray(np.swapaxes(factors, -1, -2))
+    return _dec.cholesky_ex_result(Tensor._make(factors),
+                                   Tensor._make(info.reshape(shape[:-2])))
+
+
+def _partial_cholesky(a: np.ndarray):
+    """LAPACK potf2 (lower) on one matrix: columns are factored until a pivot is not
+    positive, which is stored unrooted; the columns after it keep A's values."""
+    low = np.tril(a)
+    for j in range(a.shape[0]):
+        ajj = low[j, j] - low[j, :j] @ low[j, :j]
+        if not ajj > 0:
+            low[j, j] = ajj
+            return low, j + 1
+        low[j, j] = np.sqrt(ajj)
+        low[j + 1:, j] = (low[j + 1:, j] - low[j + 1:, :j] @ low[j, :j]) / low[j, j]
+    return low, 0
 
 
 def qr(A, mode="reduced") -> tuple:  # noqa: N803
@@ -131,38 +148,13 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None) -> Tensor
 
 def matrix_power(A, n: int) -> Tensor:  # noqa: N803
     """A^n by repeated squaring; n < 0 inverts first, n = 0 gives identities."""
-    _dec._check_square(A, "linalg.matrix_power")
-    if n == 0:
-        return Identity.apply(A)
-    if n < 0:
-        A = _dec._inverse(A)
-        if n == -1:
-            return A
-        n = -n
-    if n == 1:
-        return A.clone()
-    result = None
-    base = A
-    while n:
-        if n & 1:
-            result = base if result is None else matmul(result, base)
-        n >>= 1
-        if n:
-            base = matmul(base, base)
-    return result
+    return _dec.matrix_power(A, n)
 
 
-class Identity(Primitive):
-    """Identity matrices shaped like A (matrix_power(A, 0)): a copy of `eye` into a new
-    tensor in torch, so the gradient with respect to A is zero."""
-
-    grad_fn_name = "torch::autograd::CopyBackwards"
-
-    def forward(self, a):
-        return np.array(np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape))
-
-    def backward(self, grad):
-        return grad * 0
+def solve_ex(A, B, *, left=True, check_errors=False) -> tuple:  # noqa: N803
+    """Named tuple (result, info): info > 0 (the zero pivot) instead of an error for a
+    singular A, unless check_errors."""
+    return _dec._solve_ex(A, B, left=left, check_errors=check_errors)
 
 
 def cross(input, other, *, dim=-1) -> Tensor:  # noqa: A002 - torch's name

@@ -22,9 +22,11 @@ from ..autograd import grad_mode
 from ..tensor import Tensor
 from .primitive import Primitive
 
-__all__ = ["cholesky", "det", "inverse", "logdet", "qr", "svd"]
+__all__ = ["cholesky", "det", "inverse", "logdet", "matrix_power", "pinverse", "qr", "slogdet",
+           "svd"]
 
-TENSOR_METHODS = ("cholesky", "det", "inverse", "logdet", "qr", "svd")
+TENSOR_METHODS = ("cholesky", "det", "inverse", "logdet", "matrix_power", "pinverse", "qr",
+                  "slogdet", "svd")
 
 
 class _LinAlgError(RuntimeError):
@@ -50,6 +52,9 @@ lstsq_result = _return_type("linalg_lstsq", ("solution", "residuals", "rank",
                                              "singular_values"))
 torch_svd_result = _return_type("svd", ("U", "S", "V"))
 torch_qr_result = _return_type("qr", ("Q", "R"))
+torch_slogdet_result = _return_type("slogdet", ("sign", "logabsdet"))
+solve_ex_result = _return_type("linalg_solve_ex", ("result", "info"))
+cholesky_ex_result = _return_type("linalg_cholesky_ex", ("L", "info"))
 
 
 # ---------------------------------------------------------------------------------------
@@ -195,6 +200,11 @@ def _slogdet(A) -> tuple:
     return slogdet_result(*Slogdet.apply(A))
 
 
+def slogdet(input) -> tuple:
+    """torch.slogdet: (sign, logabsdet), as linalg.slogdet."""
+    return torch_slogdet_result(*_slogdet(input))
+
+
 def logdet(input) -> Tensor:
     """log(det(A)): nan for a negative determinant, -inf for a singular matrix."""
     _check_square(input, "logdet")
@@ -323,6 +333,101 @@ def _solve(A, B, *, left=True) -> Tensor:  # noqa: N803
     A = A.expand(batch + tuple(A.shape[-2:]))
     B = B.expand(batch + tuple(B.shape[-1 if vector else -2:]))
     return Solve.apply(A, B, vector=vector, left=left)
+
+
+def _solve_ex(A, B, *, left=True, check_errors=False) -> tuple:  # noqa: N803
+    try:
+        return solve_ex_result(_solve(A, B, left=left),
+                               Tensor._make(np.zeros(A.shape[:-2], np.int32)))
+    except _LinAlgError as err:
+        if check_errors:
+            raise _LinAlgError(str(err).replace("linalg.solve:", "linalg.solve_ex:")) from None
+    vector = left and (B.ndim == 1 or (B.ndim == A.ndim - 1
+                                       and tuple(B.shape) == tuple(A.shape[:-1])))
+    # X A = B is solved as A^T X^T = B^T with A's own LU (LAPACK getrs, trans='T')
+    b = B._data[..., None] if vector else (B._data if left else np.swapaxes(B._data, -1, -2))
+    a = A._data
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    a = np.broadcast_to(a, batch + a.shape[-2:]).reshape((-1,) + a.shape[-2:])
+    b = np.broadcast_to(b, batch + b.shape[-2:]).reshape((-1,) + b.shape[-2:])
+    info = np.zeros(batch, np.int32)
+    out = np.empty_like(b)
+    for i in range(a.shape[0]):
+        out[i], info.reshape(-1)[i] = _lu_solve_ieee(a[i], b[i], transpose=not left)
+    out = out.reshape(batch + b.shape[-2:])
+    out = out[..., 0] if vector else (out if left else np.swapaxes(out, -1, -2))
+    return solve_ex_result(Tensor._make(np.ascontiguousarray(out)), Tensor._make(info))
+
+
+def _lu_solve_ieee(a: np.ndarray, b: np.ndarray, transpose: bool):
+    """LAPACK's getrf + getrs on one (possibly singular) system, as IEEE arithmetic
+    makes them: a zero pivot is recorded in info and later divisions give inf / nan.
+    Solves A x = b, or A^T x = b when `transpose`."""
+    u, y = np.array(a), np.array(b)
+    n, info, swaps = u.shape[0], 0, []
+    for k in range(n):  # getf2: A = P L U, L unit lower, both stored in u
+        p = k + int(np.argmax(np.abs(u[k:, k])))
+        swaps.append(p)
+        if u[p, k] != 0:
+            u[[k, p]] = u[[p, k]]
+            u[k + 1:, k] /= u[k, k]
+        elif not info:
+            info = k + 1
+        u[k + 1:, k + 1:] -= np.outer(u[k + 1:, k], u[k, k + 1:])
+    if not transpose:
+        for k, p in enumerate(swaps):
+            y[[k, p]] = y[[p, k]]
+        for k in range(n):  # L y = P^T b
+            y[k + 1:] -= np.outer(u[k + 1:, k], y[k])
+        for j in range(n - 1, -1, -1):  # U x = y, column by column like trsm
+            y[j] /= u[j, j]
+            y[:j] -= np.outer(u[:j, j], y[j])
+        return y, info
+    for j in range(n):  # U^T z = b
+        y[j] /= u[j, j]
+        y[j + 1:] -= np.outer(u[j, j + 1:], y[j])
+    for j in range(n - 1, -1, -1):  # L^T w = z
+        y[:j] -= np.outer(u[j, :j], y[j])
+    for k in range(n - 1, -1, -1):  # x = P w
+        p = swaps[k]
+        y[[k, p]] = y[[p, k]]
+    return y, info
+
+
+class Identity(Primitive):
+    """Identity matrices shaped like A (matrix_power(A, 0)): a copy of `eye` into a new
+    tensor in torch, so the gradient with respect to A is zero."""
+
+    grad_fn_name = "torch::autograd::CopyBackwards"
+
+    def forward(self, a):
+        return np.array(np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape))
+
+    def backward(self, grad):
+        return grad * 0
+
+
+def matrix_power(input, n: int) -> Tensor:
+    """input^n for square matrices (*, k, k): repeated squaring; n < 0 inverts first."""
+    _check_square(input, "linalg.matrix_power")
+    if n == 0:
+        return Identity.apply(input)
+    a = input
+    if n < 0:
+        a = _inverse(input)
+        if n == -1:
+            return a
+        n = -n
+    if n == 1:
+        return a.clone()
+    result = None
+    while n:
+        if n & 1:
+            result = a if result is None else _mm(result, a)
+        n >>= 1
+        if n:
+            a = _mm(a, a)
+    return result
 
 
 # ---------------------------------------------------------------------------------------
@@ -720,6 +825,11 @@ def _pinv(A, *, atol=None, rtol=None, hermitian=False, rcond=None) -> Tensor:
                            "dimensions of float, double, cfloat or cdouble types")
     atol, rtol = _tolerances(A, atol, rtol, rcond)
     return Pinv.apply(A, atol=atol, rtol=rtol, hermitian=hermitian)
+
+
+def pinverse(input, rcond=1e-15) -> Tensor:
+    """torch.pinverse: linalg.pinv with `rcond` as the relative tolerance."""
+    return _pinv(input, rtol=rcond)
 
 
 class Lstsq(Primitive):
