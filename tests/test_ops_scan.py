@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import ember
 from differential import check, check_error, gradcheck, gradgradcheck, non_contiguous, randn
@@ -123,3 +125,18 @@ def test_scan_bad_dim_raises_like_torch(fn):
 
 def test_logcumsumexp_of_integers_raises_like_torch():
     check_error(lambda m, x: m.logcumsumexp(x, 0), np.array([1, 2]))
+
+
+def test_cummax_and_logcumsumexp_gradgradcheck():
+    a = randn(2, 4, dtype=np.float64)
+    assert gradgradcheck(lambda m, x: m.cummax(x, 1).values, a)
+    assert gradgradcheck(lambda m, x: m.logcumsumexp(x, 1), a)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.integers(1, 4), min_size=1, max_size=3), st.data())
+def test_scans_of_random_shapes_match_torch(shape, data):
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1))
+    a = np.random.default_rng(len(shape) * 7 + dim).integers(-3, 4, shape).astype(np.float64)
+    for fn in ("cumsum", "cumprod", "cummax", "cummin", "logcumsumexp"):
+        check(lambda m, x: getattr(m, fn)(x, dim), a)  # noqa: B023 - used at once

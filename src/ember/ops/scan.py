@@ -264,10 +264,14 @@ class Logcumsumexp(Primitive):
             return grad
         axis = self.axis
 
+        # torch's formula: the lowest finite value, not -inf, stands for log(0), so that
+        # no inf - inf appears in this backward or in its own derivative
+        dtype = x._data.dtype
+        lowest = Tensor._make(np.array(np.finfo(dtype).min, dtype))
+        tiny = float(np.finfo(dtype).tiny)  # keeps log's gradient finite where g is 0
+
         def part(g):  # sum_{j >= k} g[j] exp(x[k] - out[j]) for g >= 0
-            tiny = float(np.finfo(g._data.dtype).tiny)  # keeps log's gradient finite
-            log_g = where(Tensor._make(g._data > 0), clamp_min(g, tiny).log(),
-                          Tensor._make(np.array(-np.inf, x._data.dtype)))
+            log_g = where(Tensor._make(g._data > 0), clamp_min(g, tiny).log(), lowest)
             rev = Flip.apply(logcumsumexp(Flip.apply(log_g - out, axis=axis), axis),
                              axis=axis)
             return (x + rev).exp()

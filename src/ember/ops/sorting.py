@@ -1,9 +1,10 @@
 """Sorting and order statistics: sort, argsort, msort, topk, kthvalue, median,
 nanmedian, mode, quantile, nanquantile, unique, unique_consecutive.
 
-All of them start from one stable NumPy argsort along the dim (NaN sorts as the
-largest value, as in torch). Ops that pick elements (sort, topk, kthvalue, median
-along a dim, mode) send each gradient back to the index it was picked from.
+They start from a stable NumPy argsort along the dim, or np.argpartition where only
+one rank or the top k are needed (topk, kthvalue, median); NaN sorts as the largest
+value, as in torch. Ops that pick elements (sort, topk, kthvalue, median along a dim,
+mode) send each gradient back to the index it was picked from.
 
 torch's `stable=False` CPU sort is a different algorithm for rows longer than 16
 (ties may come out in another order); ember always sorts stably, which is one of
