@@ -314,6 +314,9 @@ def test_as_strided_overlapping_and_of_a_view():
     check(lambda m, x: x[2:].as_strided((2, 2), (2, 1)), randn(6))
     check(lambda m, x: x.as_strided((0, 3), (1, 1)), randn(4))
     check(lambda m, x: x.t().as_strided((2, 3), (3, 1)), randn(3, 2))
+    # an input whose elements share memory (expanded): torch splits the gradient evenly
+    check(lambda m, x: x.expand(3, 4).as_strided((2, 2), (1, 1)), randn(4, dtype=np.float64))
+    check(lambda m, x: (x * 1)[1:].as_strided((2,), (2,), 0), randn(5, dtype=np.float64))
     assert gradcheck(lambda m, x: x.as_strided((3, 3), (1, 1)), randn(5))
     assert gradgradcheck(lambda m, x: x.as_strided((3, 3), (1, 1)) ** 2, randn(5))
     e, t = pair(randn(6))
