@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import ember
+from ember.ops.primitive import Primitive
 
 RNG = np.random.default_rng(0)
 
@@ -132,15 +133,49 @@ def test_linear_mm_mv_dot_and_softmax():
     assert_same(e, t)
 
 
+class RowCumsum(Primitive):
+    """An op with no batching rule (defined here, so the test does not depend on which
+    ember ops have rules)."""
+
+    grad_fn_name = "RowCumsumBackward0"
+
+    def forward(self, x):
+        return np.cumsum(x, axis=0)
+
+    def backward(self, grad):
+        return grad.flip(0).cumsum(0).flip(0)
+
+
 def test_loop_fallback_warns_naming_the_op_and_is_correct():
     x = arr(4, 5)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        e = ember.vmap(lambda v: v[[0, 2, 2]] * 2)(ember.tensor(x))
-    t = torch.vmap(lambda v: v[[0, 2, 2]] * 2)(torch.tensor(x))
+        e = ember.vmap(lambda v: RowCumsum.apply(v) * 2)(ember.tensor(x))
+        g = ember.vmap(ember.func.grad(lambda v: (RowCumsum.apply(v) ** 2).sum()))(
+            ember.tensor(x))
+    t = torch.vmap(lambda v: v.cumsum(0) * 2)(torch.tensor(x))
     assert_same(e, t)
+    tg = torch.vmap(torch.func.grad(lambda v: (v.cumsum(0) ** 2).sum()))(torch.tensor(x))
+    assert_same(g, tg)
     messages = [str(w.message) for w in caught]
-    assert any("batching rule for Index" in m for m in messages)
+    assert any("batching rule for RowCumsum" in m for m in messages)
+
+
+@pytest.mark.parametrize("key", [
+    0, -1, (slice(1, 3),), (Ellipsis, 1), (None, 2), [0, 2, 2], ([0, 1], [2, 0]),
+    (slice(None), [1, 0]), ([True, False, True, False],), (slice(None), 1, None),
+])
+def test_indexing(key):
+    x = arr(5, 4, 3)
+    e, t = both(lambda lib, a: lib.vmap(lambda v: v[key])(a), x)
+    assert_same(e, t)
+
+
+def test_indexing_gradient_inside_vmap():
+    x = arr(5, 4, 3)
+    e, t = both(lambda lib, a: lib.vmap(lib.func.grad(lambda v: (v[1:, [0, 2]] ** 2).sum()))(a),
+                x)
+    assert_same(e, t)
 
 
 def test_gradients_flow_through_vmap():

@@ -416,6 +416,31 @@ def _addmm(cls, args, params):
     return prod + (bias if beta == 1 else bias * beta)
 
 
+def _index_rule_factory():
+    from ..ops import indexing
+
+    @rule(indexing.Index)
+    def _index(cls, args, params):
+        """x[key]: basic keys get k leading full slices; advanced keys too when their
+        index arrays are adjacent (NumPy then keeps the leading batch dims in place)."""
+        x = args[0]
+        key = params["key"]
+        k = len(x._levels)
+        lead = (slice(None),) * k
+        adv = key.advanced
+        if adv is not None:
+            adv = adv if isinstance(adv, tuple) else (adv,)
+            where = [i for i, a in enumerate(adv) if isinstance(a, np.ndarray)]
+            if where != list(range(where[0], where[-1] + 1)) if where else False:
+                return loop_rule(cls, args, params)
+            adv = lead + adv
+        new = indexing.IndexKey(basic=lead + tuple(key.basic), advanced=adv, last=key.last)
+        return wrap(cls.apply(x._value, **dict(params, key=new)), x._levels)
+
+
+_index_rule_factory()
+
+
 # ---- randomness and the loop fallback ---------------------------------------------------
 
 def _random_classes():
