@@ -201,6 +201,15 @@ def test_qr_errors():
     check_error(lambda t, a: t.qr(a), randn(3))
 
 
+@pytest.mark.parametrize("mode", ["r", "complete"])
+def test_qr_backward_errors_where_torch_cannot_differentiate(mode):
+    def f(t, a):
+        a.requires_grad_(True)
+        q, r = t.linalg.qr(a, mode=mode)
+        (r.sum() + q.sum()).backward()
+    check_error(f, randn(4, 3))
+
+
 # ---- svd, eigh ----------------------------------------------------------------------
 
 
@@ -226,6 +235,12 @@ def test_svd_values_and_gauge_invariant_factors(dtype, shape):
         k = s.shape[-1]
         return s, u[..., :k].abs(), vh[..., :k, :].abs(), u @ u.mT, vh @ vh.mT
     check(full, randn(*shape, dtype=dtype), grad=False, **tol)
+
+    def full_narrowed(t, a):  # torch differentiates only the first k columns
+        u, s, vh = t.linalg.svd(a)
+        k = s.shape[-1]
+        return s, (u[..., :k] * s.unsqueeze(-2)) @ vh[..., :k, :], u[..., :k].abs()
+    check(full_narrowed, randn(*shape, dtype=dtype), **tol)
 
 
 def test_torch_svd_returns_v():

@@ -178,7 +178,7 @@ def vecdot(x, y, *, dim=-1) -> Tensor:
 
 
 def diagonal(A, *, offset=0, dim1=-2, dim2=-1) -> Tensor:  # noqa: N803
-    """The diagonal of the matrices A[..., i, j] (a view in torch; values here)."""
+    """A view of the diagonals of the matrices over (dim1, dim2), `offset` above the main."""
     from .views import diagonal as _diagonal
     return _diagonal(A, offset, dim1, dim2)
 

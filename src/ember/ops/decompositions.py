@@ -595,7 +595,8 @@ class SVD(Primitive):
     and skew(X) = X - X^T:
     gA = U [(skew(U^T G_U) / E) S + S (skew(V^T G_V) / E) + diag(G_S)] Vh
          + (I - U U^T) G_U S^-1 Vh + U S^-1 G_V^T (I - V V^T).
-    It depends only on the subspaces for a gauge-invariant loss.
+    It depends only on the subspaces for a gauge-invariant loss. With full_matrices, the
+    columns of U (rows of Vh) past k are arbitrary and, as in torch, get no gradient.
     """
 
     grad_fn_name = "LinalgSvdBackward0"
@@ -616,11 +617,6 @@ class SVD(Primitive):
     def backward(self, *grads):
         u, s, vh = self.saved_tensors
         gu, gs, gvh = grads
-        if self.full_matrices and (gu is not None or gvh is not None):
-            if u.shape[-2] != vh.shape[-1]:
-                raise RuntimeError("torch.linalg.svd: Computing gradients of the full "
-                                   "matrices U and Vh is not supported when m != n. Use "
-                                   "full_matrices=False")
         return (_svd_backward(u, s, vh, gu, gs, gvh),)
 
 
