@@ -635,3 +635,14 @@ def test_unary_plus_operator_is_positive():
     x = ember.tensor([1.0, -2.0])
     assert +x is x
     check_error(lambda t, a: +a, np.array([True]))
+
+
+@settings(max_examples=20, deadline=None)
+@given(shapes=hnp.mutually_broadcastable_shapes(num_shapes=3, max_dims=3, max_side=3),
+       name=st.sampled_from(["addcmul", "addcdiv", "lerp"]))
+def test_three_operand_functions_broadcast_over_random_shapes(shapes, name):
+    fns = {"addcmul": lambda t, a, b, c: t.addcmul(a, b, c, value=0.5),
+           "addcdiv": lambda t, a, b, c: t.addcdiv(a, b, c, value=2),
+           "lerp": lambda t, a, b, c: t.lerp(a, b, c)}
+    a, b, c = shapes.input_shapes
+    check(fns[name], randn(*a), randn(*b), randn(*c, low=0.5))
