@@ -222,6 +222,18 @@ def test_quantile_and_nanquantile_with_nans_match_torch():
 
 def test_quantile_gradcheck():
     assert gradcheck(lambda m, x: m.quantile(x, 0.3, 1), randn(3, 5, dtype=np.float64))
+    q = np.array([0.15, 0.6, 0.95])
+    assert gradcheck(lambda m, x, q: m.quantile(x, q, 0), randn(4, 3, dtype=np.float64), q)
+
+
+@pytest.mark.parametrize("interpolation", INTERPOLATIONS)
+@pytest.mark.parametrize("dim", [None, 1])
+def test_quantile_gradient_flows_to_a_tensor_q_like_torch(interpolation, dim):
+    q = np.array([0.2, 0.7], np.float32)
+    check(lambda m, x, q: m.nanquantile(x, q, dim, interpolation=interpolation), randn(3, 5),
+          q)
+    check(lambda m, x, q: m.quantile(x, q, dim, interpolation=interpolation),
+          randn(3, 5, dtype=np.float64), q.astype(np.float64))
 
 
 def test_quantile_bad_inputs_raise_like_torch():
@@ -316,3 +328,14 @@ def test_topk_kthvalue_median_on_long_rows_with_nans_match_torch(largest):
     check(lambda m, x: m.kthvalue(x, 10, 1), a)
     check(lambda m, x: m.median(x, 1), a)
     check(lambda m, x: m.nanmedian(x, 1), a)
+
+
+def test_named_tuple_results_print_like_torch():
+    a = np.array([[3., 1., 2.], [0.5, 4., 1.]], np.float32)
+    for fn in (lambda m, x: m.sort(x), lambda m, x: m.topk(x, 2), lambda m, x: m.median(x, 0),
+               lambda m, x: m.nanmedian(x, 1), lambda m, x: m.mode(x),
+               lambda m, x: m.kthvalue(x, 1), lambda m, x: m.aminmax(x),
+               lambda m, x: m.cummin(x, 1)):
+        e = fn(ember, ember.tensor(a, requires_grad=True))
+        t = fn(torch, torch.tensor(a, requires_grad=True))
+        assert repr(e) == repr(t).replace("torch", "ember")

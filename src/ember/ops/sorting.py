@@ -324,12 +324,15 @@ class Quantile(Primitive):
     """The q-quantiles along `axis` (x already holds that dim last, sorted).
 
     out = lerp(sorted[lo], sorted[hi], weight) with rank = q (n - 1); the gradient
-    goes to the two picked positions of the sorted input.
+    goes to the two picked positions of the sorted input and, for 'linear', to q
+    (d out / d q = (sorted[hi] - sorted[lo]) (n - 1)).
     """
 
     grad_fn_name = "SqueezeBackward4"
 
     def forward(self, s, q, interpolation, ignore_nan, shape):
+        self.q_shape = q.shape
+        q = q.reshape(-1)
         n = s.shape[-1]
         valid = np.sum(~np.isnan(s), axis=-1, keepdims=True) if ignore_nan else \
             np.full(s.shape[:-1] + (1,), n)
@@ -360,6 +363,9 @@ class Quantile(Primitive):
         out = np.where(bad, s.dtype.type(np.nan), out)
         self.lo, self.hi, self.s_shape, self.mid_shape = lo, hi, s.shape, out.shape
         self.weight, self.keep = weight, 1 - weight
+        self.dq = None
+        if interpolation == "linear":  # the slope of each quantile in q
+            self.dq = np.where(bad, s.dtype.type(0), (b - a) * last.astype(s.dtype))
         # (*rest, nq) -> (nq, *rest) -> the requested shape
         return np.moveaxis(out, -1, 0).reshape(shape)
 
@@ -367,10 +373,15 @@ class Quantile(Primitive):
         from .scan import ScatterAddIntoZeros
         mid = self.mid_shape
         g = grad.reshape((mid[-1],) + mid[:-1]).movedim(0, -1)
-        return (ScatterAddIntoZeros.apply(g * Tensor._make(self.keep), index=self.lo, axis=-1,
-                                          shape=self.s_shape)
-                + ScatterAddIntoZeros.apply(g * Tensor._make(self.weight), index=self.hi,
-                                            axis=-1, shape=self.s_shape))
+        grad_s = (ScatterAddIntoZeros.apply(g * Tensor._make(self.keep), index=self.lo,
+                                            axis=-1, shape=self.s_shape)
+                  + ScatterAddIntoZeros.apply(g * Tensor._make(self.weight), index=self.hi,
+                                              axis=-1, shape=self.s_shape))
+        grad_q = None
+        if self.dq is not None:
+            per_q = (g * Tensor._make(self.dq)).reshape(-1, mid[-1]).sum(0)
+            grad_q = per_q.reshape(self.q_shape)
+        return grad_s, grad_q
 
 
 def _quantile(input, q, dim, keepdim, interpolation, ignore_nan):
@@ -406,9 +417,9 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan):
             else:
                 del kept[axis]
     s = sort(work.movedim(axis, -1) if work.ndim > 1 else work, -1).values
-    qs = qa.reshape(-1)
-    shape = tuple(kept) if qa.ndim == 0 else (len(qs), *kept)
-    return Quantile.apply(s, q=qs, interpolation=interpolation, ignore_nan=ignore_nan,
+    shape = tuple(kept) if qa.ndim == 0 else (qa.size, *kept)
+    q_tensor = q if isinstance(q, Tensor) else Tensor._make(qa.astype(x.dtype))
+    return Quantile.apply(s, q_tensor, interpolation=interpolation, ignore_nan=ignore_nan,
                           shape=shape)
 
 
