@@ -313,3 +313,24 @@ def test_per_sample_gradients_of_a_model_match_torch_func():
             np.testing.assert_allclose(results[0][k][i].numpy(), p.grad.numpy(), rtol=1e-5,
                                        atol=1e-6)
     assert_same(results[0], results[1])
+
+
+def test_comparisons_and_logic_as_operators_and_methods():
+    x, y = arr(5, 3), arr(3)
+
+    def f(lib, a, b):
+        def g(p, q):
+            mask = (p > 0) & ~(q < p) | (p == q)
+            return lib.where(mask, p, q * 2), p.ge(0.5), (0 < p).logical_xor(p.isnan())
+        return lib.vmap(g, in_dims=(0, None))(a, b)
+    e, t = both(f, x, y)
+    for a, b in zip(e, t):
+        assert tuple(a.shape) == tuple(b.shape)
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_relu_like_where_gradient_per_example():
+    x = arr(6, 4)
+    e, t = both(lambda lib, a: lib.vmap(lib.func.grad(
+        lambda v: lib.where(v > 0, v * v, -v).sum()))(a), x)
+    assert_same(e, t)

@@ -70,6 +70,11 @@ class _LogicalArray(np.ndarray):
     def __array_function__(self, func, types, args, kwargs):
         if func in _STRUCTURAL:
             return super().__array_function__(func, types, args, kwargs)
+        if func is np.where and len(args) == 3:
+            # ember.where runs Where.forward itself, then Where.finish, which the
+            # interpreter routes to the batching rule; this placeholder never gets used
+            shape = np.broadcast_shapes(*(np.shape(a) for a in args))
+            return np.empty(shape, np.result_type(*args[1:])).view(_LogicalArray)
         raise RuntimeError(
             f"vmap: np.{func.__name__} was called on the array of a BatchedTensor; this "
             "ember op computes on arrays directly (outside a Primitive) and has no batching "
@@ -129,6 +134,46 @@ class BatchedTensor(Tensor):
 
     def numpy(self, *, force: bool = False):
         raise RuntimeError("vmap: numpy() is not supported on a BatchedTensor")
+
+
+_NO_OTHER = object()
+
+# Ops that compute on arrays outside a Primitive (comparisons, logic): as *methods and
+# operators* of a BatchedTensor they run on the aligned physical tensors.
+_LIFTED = ("__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__and__", "__or__",
+           "__xor__", "__rand__", "__ror__", "__rxor__", "__invert__", "eq", "ne", "lt", "le",
+           "gt", "ge", "logical_and", "logical_or", "logical_xor", "logical_not", "isnan",
+           "isinf", "isfinite", "bitwise_not", "bitwise_and", "bitwise_or", "bitwise_xor")
+
+
+def _lift(name):
+    base = getattr(Tensor, name)
+
+    def method(self, other=_NO_OTHER):
+        args = (self,) if other is _NO_OTHER else (self, other)
+        levels = union_levels(args)
+        k = len(levels)
+        rank = max(logical_ndim(a) for a in args if isinstance(a, Tensor))
+        target = None
+        if len(args) == 2 and all(isinstance(a, Tensor) for a in args):
+            target = dtypes.result_type(*(_stand_in(a) for a in args))
+        phys = []
+        for a in args:
+            if isinstance(a, Tensor):
+                a = _pad_rank(physical(a, levels), k, rank)
+                if target is not None and a.dtype != target:
+                    a = a.to(target)
+            phys.append(a)
+        return wrap(base(*phys), levels)
+
+    method.__name__ = name
+    return method
+
+
+for _name in _LIFTED:
+    if hasattr(Tensor, _name):
+        setattr(BatchedTensor, _name, _lift(_name))
+BatchedTensor.__hash__ = Tensor.__hash__
 
 
 def _indent(text: str) -> str:
@@ -538,6 +583,14 @@ def _guard_draw(original):
     return draw
 
 
+def _make_finish(original):
+    def finish(self, out, inputs):
+        if any(isinstance(x, BatchedTensor) for x in inputs):
+            return dispatch(type(self), None, tuple(inputs), {})
+        return original(self, out, inputs)
+    return finish
+
+
 def _make_apply(original):
     def apply(cls, *args, **params):
         return dispatch(cls, original, args, params)
@@ -554,6 +607,9 @@ def install() -> None:
             original = c.__dict__["apply"].__func__
             _installed.append((c, "apply", c.__dict__["apply"]))
             c.apply = _make_apply(original)
+    # ember.where calls Where.forward and .finish directly (not through apply)
+    _installed.append((elementwise.Where, "finish", elementwise.Where.__dict__.get("finish")))
+    elementwise.Where.finish = _make_finish(Primitive.finish)
     # every draw from a generator goes through these: refuse them in 'error' mode
     from ..random import Generator
     for name in ("random", "random64"):
@@ -567,4 +623,7 @@ def uninstall() -> None:
         return
     while _installed:
         c, name, original = _installed.pop()
-        setattr(c, name, original)
+        if original is None:  # was inherited
+            delattr(c, name)
+        else:
+            setattr(c, name, original)
