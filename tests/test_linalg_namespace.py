@@ -489,3 +489,25 @@ def test_cholesky_ex_reports_the_failing_minor():
     check(lambda t, a: t.linalg.cholesky_ex(a),
           np.array([[4.0, 2.0, 1.0], [2.0, 1.0, 3.0], [1.0, 3.0, 2.0]]), grad=False)
     check_error(lambda t, a: t.linalg.cholesky_ex(a, check_errors=True), not_pd)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda t, a: t.linalg.matrix_norm(a.long()),
+    lambda t, a: t.linalg.matrix_norm(a, dim=(0, 0)),
+    lambda t, a: t.linalg.norm(a.expand(2, 2, 2), dim=(0, 1, 2)),
+    lambda t, a: t.linalg.norm(a.expand(2, 2, 2), 2),
+    lambda t, a: t.linalg.solve(a, a[0, :1]),
+    lambda t, a: t.linalg.lstsq(a.long(), a.long()),
+    lambda t, a: t.linalg.lstsq(a, a, driver="x"),
+    lambda t, a: t.linalg.matrix_rank(a.long()),
+    lambda t, a: t.linalg.matrix_power(a, 1.5),
+    lambda t, a: t.linalg.multi_dot([a.expand(2, 2, 2), a]),
+    lambda t, a: t.linalg.multi_dot([a, a.expand(2, 2, 2), a]),
+    lambda t, a: t.linalg.multi_dot([a, a.expand(2, 2, 2)]),
+    lambda t, a: t.linalg.inv_ex(a[:, :1]),
+    lambda t, a: t.linalg.diagonal(a, dim1=0, dim2=0),
+    lambda t, a: t.linalg.slogdet(a.long()),
+    lambda t, a: t.linalg.eigvalsh(a[:1]),
+])
+def test_more_bad_inputs_raise_like_torch(fn):
+    check_error(fn, randn(2, 2))

@@ -178,3 +178,21 @@ def test_empty_products():
           randn(0, 4, 3))
     check(lambda t, x, a, b: t.addbmm(x, a, b), randn(2, 3), randn(0, 2, 4), randn(0, 4, 3))
     check(lambda t, a, b: t.kron(a, b), randn(0, 2), randn(2, 2))
+
+
+@pytest.mark.parametrize("fn", [
+    lambda t, a: t.addr(t.ones(3, 3), a[0], a[0]),
+    lambda t, a: t.baddbmm(t.ones(3, 3), a.expand(2, 2, 2), a.expand(2, 2, 2)),
+    lambda t, a: t.addbmm(t.ones(3, 3), a.expand(2, 2, 2), a.expand(2, 2, 2)),
+    lambda t, a: t.addmv(a[0].expand(3), a, a[0]),
+    lambda t, a: t.addbmm(a, a.expand(2, 2, 2), a.expand(3, 2, 2)),
+    lambda t, a: t.chain_matmul(a.expand(2, 3), a),
+    lambda t, a: t.linalg.multi_dot([a.expand(2, 3), a]),
+    lambda t, a: t.tensordot(a, a, -1),
+    lambda t, a: t.tensordot(a, a, dims=([0], [0, 1])),
+    lambda t, a: t.linalg.cross(a[0].expand(3), a[0].expand(2, 3)),
+    lambda t, a: t.cross(a[0].expand(3), a[0].expand(3), dim=2),
+    lambda t, a: t.outer(a[0, 0], a[0]),
+])
+def test_more_bad_product_inputs_raise_like_torch(fn):
+    check_error(fn, randn(2, 2))

@@ -131,7 +131,7 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None) -> Tensor
     if A.ndim < 2:
         raise RuntimeError("torch.linalg.matrix_rank: The input tensor input must have at least"
                            " 2 dimensions.")
-    _dec._check_float(A, "torch.linalg.matrix_rank")
+    _dec._check_float_or_double(A)
     if tol is not None:
         atol, rtol = tol, 0.0
     atol, rtol = _dec._tolerances(A, atol, rtol)
@@ -189,19 +189,19 @@ def multi_dot(tensors) -> Tensor:
     if len(tensors) < 2:
         raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(tensors)}")
     first, last = tensors[0].ndim == 1, tensors[-1].ndim == 1
-    for i, t in enumerate(tensors):
-        want = 1 if (i == 0 and first) or (i == len(tensors) - 1 and last) else 2
-        if t.ndim != want and not (t.ndim in (1, 2) and i in (0, len(tensors) - 1)):
+    if tensors[0].ndim not in (1, 2):
+        raise RuntimeError(f"multi_dot(): the first tensor must be 1D or 2D but got "
+                           f"{tensors[0].ndim}D")
+    if tensors[-1].ndim not in (1, 2):
+        raise RuntimeError(f"multi_dot(): the last tensor must be 1D or 2D but got "
+                           f"{tensors[-1].ndim}D")
+    for i, t in enumerate(tensors[1:-1], start=1):
+        if t.ndim != 2:
             raise RuntimeError(f"multi_dot(): tensor {i} must be 2D but got {t.ndim}D")
     if first:
         tensors[0] = tensors[0].unsqueeze(0)
     if last:
         tensors[-1] = tensors[-1].unsqueeze(-1)
-    for i in range(len(tensors) - 1):
-        if tensors[i].shape[1] != tensors[i + 1].shape[0]:
-            a, b = tensors[i].shape, tensors[i + 1].shape
-            raise RuntimeError(f"multi_dot(): tensors {i} and {i + 1} with shapes "
-                               f"[{a[0]}, {a[1]}] and [{b[0]}, {b[1]}] cannot be multiplied")
     out = _products.multi_dot_chain(tensors)
     shape = tuple(out.shape)
     if first:

@@ -118,9 +118,15 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None) -> Ten
     if A.ndim < 2:
         raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 "
                            "dimensions.")
+    _dec._check_float(A, "linalg.matrix_norm")
     if dtype is not None:
         A = A.to(dtype)
     dims = tuple(dim)
+    if len(dims) != 2:
+        raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {list(dims)}")
+    if dims[0] % A.ndim == dims[1] % A.ndim:
+        raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got "
+                           f"({dims[0]}, {dims[1]})")
     if ord == "fro":
         return vector_norm(A, 2, dims, keepdim)
     if ord == "nuc" or ord in (2, -2):
@@ -145,6 +151,9 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None) -> Tensor:  # noqa
     ord=None the 2-norm of the flattened input."""
     if dim is not None:
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
+        if len(dims) not in (1, 2):
+            raise RuntimeError(f"linalg.norm: If dim is specified, it must be of length 1 or 2."
+                               f" Got {list(dims)}")
         if len(dims) == 1:
             return vector_norm(A, 2 if ord is None else ord, dims, keepdim, dtype=dtype)
         return matrix_norm(A, "fro" if ord is None else ord, dims, keepdim, dtype=dtype)

@@ -75,6 +75,11 @@ def _check_float(a: Tensor, fname: str) -> None:
                            f"Got {_LEGACY.get(a.dtype.name, a.dtype.name)}")
 
 
+def _check_float_or_double(a: Tensor) -> None:
+    if a._data.dtype.kind not in "fc" or a.dtype.name == "float16":
+        raise RuntimeError("This function doesn't handle types other than float and double")
+
+
 def _check_square(a: Tensor, fname: str, arg: str = "A") -> None:
     if a.ndim < 2:
         raise RuntimeError(f"{fname}: The input tensor {arg} must have at least 2 dimensions.")
@@ -254,8 +259,8 @@ def inverse(input) -> Tensor:
 
 def _inv_ex(A, *, check_errors=False) -> tuple:
     """(inverse, info): info is 0, or the LAPACK index of a zero pivot (int32)."""
-    _check_square(A, "linalg.inv_ex")
-    _check_float(A, "linalg.inv_ex")
+    _check_square(A, "linalg.inv")
+    _check_float(A, "linalg.inv")
     info = np.zeros(A.shape[:-2], dtype=np.int32)
     flat = A._data.reshape((-1,) + tuple(A.shape[-2:]))
     singular = False
@@ -325,7 +330,7 @@ def _solve(A, B, *, left=True) -> Tensor:  # noqa: N803
     n = A.shape[-1]
     k_dim = -1 if vector or not left else -2
     if B.shape[k_dim] != n:
-        b_dims = B.shape[-1:] if vector else B.shape[-2:]
+        b_dims = (B.shape[-1], 1) if vector else B.shape[-2:]
         raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation "
                            f"{'AX = B' if left else 'XA = B'} ({A.shape[-2]}x{n} and "
                            f"{'x'.join(map(str, b_dims))})")
@@ -409,6 +414,9 @@ class Identity(Primitive):
 
 def matrix_power(input, n: int) -> Tensor:
     """input^n for square matrices (*, k, k): repeated squaring; n < 0 inverts first."""
+    if not isinstance(n, int) or isinstance(n, bool):
+        raise TypeError(f"linalg_matrix_power(): argument 'n' (position 2) must be int, not "
+                        f"{type(n).__name__}")
     _check_square(input, "linalg.matrix_power")
     if n == 0:
         return Identity.apply(input)
@@ -875,7 +883,7 @@ class Lstsq(Primitive):
 
 def _lstsq(A, B, rcond=None, *, driver=None) -> tuple:
     _check_matrix(A, "torch.linalg.lstsq")
-    _check_float(A, "torch.linalg.lstsq")
+    _check_float_or_double(A)
     vector = B.ndim == A.ndim - 1
     if (B.shape[-1] if vector else B.shape[-2]) != A.shape[-2]:
         raise RuntimeError("torch.linalg.lstsq: input.size(-2) should match other.size(-2)")

@@ -214,9 +214,21 @@ class AddProduct(Primitive):
 
 
 def _check_bias(input, shape) -> None:
-    if tuple(input.shape) != tuple(shape):
+    """torch's expand error when `input` cannot broadcast to the product's shape (it
+    names the last mismatching dim)."""
+    have, want = tuple(input.shape), tuple(shape)
+    if have == want:
+        return
+    if len(have) > len(want):
         from .shape import expand
-        expand(input, tuple(shape))  # torch's error if it cannot broadcast
+        expand(input, want)
+        return
+    for i in range(len(want) - 1, -1, -1):
+        j = i - (len(want) - len(have))
+        if j >= 0 and have[j] != 1 and have[j] != want[i]:
+            raise RuntimeError(f"The expanded size of the tensor ({want[i]}) must match the "
+                               f"existing size ({have[j]}) at non-singleton dimension {i}.  "
+                               f"Target sizes: {list(want)}.  Tensor sizes: {list(have)}")
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1) -> Tensor:
@@ -267,6 +279,10 @@ def addmv(input, mat, vec, *, beta=1, alpha=1) -> Tensor:
     if mat.shape[1] != vec.shape[0]:
         raise RuntimeError(f"size mismatch, got input ({input.shape[0] if input.ndim else 1}), "
                            f"mat ({_dims(mat.shape)}), vec ({vec.shape[0]})")
+    n = mat.shape[0]
+    if input.ndim > 1 or (input.ndim == 1 and input.shape[0] not in (1, n)):
+        raise RuntimeError(f"size mismatch, got input ({input.shape[0] if input.ndim else 1}), "
+                           f"mat ({_dims(mat.shape)}), vec ({vec.shape[0]})")
     if not input.dtype is mat.dtype is vec.dtype:
         raise RuntimeError(f"addmv input tensors must have the same dtype, but got "
                            f"{_legacy(input)}, {_legacy(mat)}, and {_legacy(vec)}")
@@ -306,6 +322,11 @@ def multi_dot_chain(tensors) -> Tensor:
     """Matrix chain product in the cheapest order (dynamic programming, as torch), ending
     in a view of the last mm (ViewBackward0, as torch)."""
     n = len(tensors)
+    for i in range(n - 1):
+        a, b = tensors[i].shape, tensors[i + 1].shape
+        if a[1] != b[0]:
+            raise RuntimeError(f"multi_dot(): tensors {i} and {i + 1} with shapes "
+                               f"[{a[0]}, {a[1]}] and [{b[0]}, {b[1]}] cannot be multiplied")
     if n == 2:
         out = mm(tensors[0], tensors[1])
         return out.view(tuple(out.shape))
