@@ -526,3 +526,12 @@ def test_nuclear_norm_gradcheck_and_errors():
     assert gradcheck(lambda m, x: m.norm(x, "nuc"), randn(3, 4, dtype=np.float64))
     check_error(lambda m, x: m.norm(x, "nuc"), randn(2, 3, 4))
     check_error(lambda m, x: m.norm(x, "nuc"), randn(3))
+
+
+def test_gradients_at_degenerate_points_match_torch():
+    check(lambda m, x: m.std(x, 1), np.ones((2, 3)))  # std 0: gradient 0, not NaN
+    check(lambda m, x: m.std_mean(x, 0), np.ones((2, 3)))
+    check(lambda m, x: m.aminmax(x), np.array([1., np.nan, 2.]))
+    check(lambda m, x: m.prod(x, 0), np.array([1., np.nan, 0.]))
+    check(lambda m, x: m.prod(x), np.array([[2., 0.], [np.inf, 3.]]))
+    check(lambda m, x: m.prod(x), np.array(0.))

@@ -447,8 +447,16 @@ class Var(Primitive):
         grad = _expand_back(grad, x.shape, self.axes, self.keepdim)
         if self.take_sqrt:
             std_ = _expand_back(out[0], x.shape, self.axes, self.keepdim)
-            return grad * centered / (std_ * self.denom)
+            return _std_grad(grad, centered, std_, self.denom)
         return grad * 2 * centered / self.denom
+
+
+def _std_grad(grad, centered, std_, denom):
+    """grad * (x - mean) / (std * (n - c)), with 0 where std is 0 (as torch masks it)."""
+    from .elementwise import where
+    zero = Tensor._make(np.zeros((), std_._data.dtype))
+    scale = where(Tensor._make(std_._data == 0), zero, grad / (std_ * denom))
+    return scale * centered
 
 
 def _correction(unbiased, correction) -> int:
@@ -510,7 +518,8 @@ class VarMean(Primitive):
             centered = x - x.mean(axes, keepdim=True)
             g = _expand_back(grad_spread, shape, axes, keepdim)
             if self.take_sqrt:
-                result = g * centered / (_expand_back(out, shape, axes, keepdim) * self.denom)
+                result = _std_grad(g, centered, _expand_back(out, shape, axes, keepdim),
+                                   self.denom)
             else:
                 result = g * 2 * centered / self.denom
         if grad_mean is not None:
@@ -542,9 +551,9 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 class Prod(Primitive):
     """Product over one dim (or all). Integers and bools multiply as int64.
 
-    The gradient of x_i is the product of the others: out / x_i when the slice holds
-    no zero; with exactly one zero only that position gets (the product of the rest);
-    with two or more zeros every gradient is 0 - as torch computes it.
+    The gradient of x_i is the product of the others: out / x_i when no entry is
+    zero, else the exclusive products before and after x_i (as torch computes it, so
+    a NaN among the others still shows up).
     """
 
     save_inputs = (0,)
@@ -561,20 +570,32 @@ class Prod(Primitive):
         return np.prod(x, axis=self.axes, keepdims=keepdim, dtype=_sum_dtype(x, dtype))
 
     def backward(self, grad):
-        from .elementwise import where
         (x,) = self.saved_tensors
         zero = x._data == 0
         grad = _expand_back(grad, self.shape, self.axes, self.keepdim)
         if not zero.any():
             out = prod_over(x, self.axes)
             return grad * out / x
-        zeros_in_slice = np.sum(zero, axis=self.axes, keepdims=True)
-        x_safe = where(Tensor._make(zero), Tensor._make(np.ones((), x._data.dtype)), x)
-        others = prod_over(x_safe, self.axes)  # the product of the nonzero entries
-        no_zero = Tensor._make(np.broadcast_to(zeros_in_slice == 0, x.shape))
-        lone_zero = Tensor._make(zero & (zeros_in_slice == 1))
-        nothing = Tensor._make(np.zeros((), x._data.dtype))
-        return grad * where(no_zero, others / x_safe, where(lone_zero, others, nothing))
+        if len(self.axes) == 1:
+            return grad * _prod_of_others(x, self.axes[0])
+        return grad * _prod_of_others(x.reshape(-1), 0).reshape(x.shape)
+
+
+def _prod_of_others(x: Tensor, axis: int) -> Tensor:
+    """For each entry, the product of the other entries along `axis`: the product of
+    those before it times the product of those after it (exclusive cumprods, as
+    torch computes prod's gradient when zeros are present)."""
+    from .scan import Flip, cumprod
+    from .shape import cat, narrow
+    n = x.shape[axis]
+    ones_shape = list(x.shape)
+    ones_shape[axis] = 1
+    ones = Tensor._make(np.ones(ones_shape, x._data.dtype))
+
+    def before(t):
+        return cat([ones, narrow(cumprod(t, axis), axis, 0, n - 1)], axis)
+
+    return before(x) * Flip.apply(before(Flip.apply(x, axis=axis)), axis=axis)
 
 
 def prod_over(x: Tensor, axes: tuple) -> Tensor:
@@ -624,16 +645,18 @@ class Aminmax(Primitive):
             if g is None:
                 continue
             out = Tensor._make(np.asarray(out))
-            part = _spread_evenly(g, x, out, self.axes, self.keepdim)
+            # torch compares with == here, so a NaN result spreads NaN (0 / 0)
+            part = _spread_evenly(g, x, out, self.axes, self.keepdim, nan_hits=False)
             result = part if result is None else result + part
         return result
 
 
-def _spread_evenly(grad, x, out, axes, keepdim):
-    """grad shared evenly among the positions of x that equal the reduced `out`."""
+def _spread_evenly(grad, x, out, axes, keepdim, nan_hits=True):
+    """grad shared evenly among the positions of x that equal the reduced `out`
+    (counting NaN as equal to a NaN result unless `nan_hits` is False)."""
     shape = x.shape
     out = _expand_back(out, shape, axes, keepdim)
-    hits = (x == out) | (isnan(x) & isnan(out))
+    hits = (x == out) | (isnan(x) & isnan(out)) if nan_hits else x == out
     count = _expand_back(sum(hits, axes, keepdim=keepdim), shape, axes, keepdim)
     return _expand_back(grad, shape, axes, keepdim) * hits / count
 
