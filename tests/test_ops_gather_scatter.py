@@ -63,6 +63,7 @@ def test_gather_errors_match_torch():
     check_error(lambda m, x, i: m.gather(x, 0, i), x, np.array([0, 1], I64))
     check_error(lambda m, x, i: m.gather(x, 2, i), x, idx([0]))
     check_error(lambda m, x, i: m.gather(x, 0, i), x, np.zeros((2, 5), I64))
+    check_error(lambda m, x, i: m.gather(x, 0, i.float()), x, idx([0, 1, 0, 0]))
 
 
 # ---------------------------------------------------------------------------------------
@@ -171,6 +172,14 @@ def test_scatter_with_reduce_and_a_tensor_src_warns_like_torch():
 
 def test_scatter_errors_match_torch():
     x, index = randn(3, 4), idx([0, 1, 2, 0], [1, 2, 0, 1])
+    check_error(lambda m, x, i: m.scatter(x, 0, i, 1.0), x, np.zeros((2, 5), I64))
+    check_error(lambda m, x, i: m.scatter(x, 0, i, 1.0), x, idx(0, 1))
+    check_error(lambda m, x, i: m.scatter(x, 0, i.float(), 1.0), x, index)
+    check_error(lambda m, x, i, s: m.scatter_add(x, 0, i.float(), s), x, index, randn(2, 4))
+    check_error(lambda m, x, i, s: m.scatter_reduce(x, 0, i, s, "sum"), x, index,
+                randn(2, 4, dtype=np.float64))
+    check_error(lambda m, x, k, s: m.ones(4).masked_scatter_(k, s), x, x > 0, randn(12))
+    check_error(lambda m, x, k, s: m.ones(2, 4).masked_scatter_(k, s), x, x > 0, randn(12))
     check_error(lambda m, x, i, s: m.scatter(x, 0, i + 5, s), x, index, randn(2, 4))
     check_error(lambda m, x, i, s: m.scatter(x, 0, i, s), x, index, randn(1, 4))
     check_error(lambda m, x, i, s: m.scatter(x, 0, i, s), x, index, randn(2, 4, dtype=np.float64))
@@ -231,6 +240,7 @@ def test_index_dim_ops_errors_match_torch():
     check_error(lambda m, x, i, s: x.index_add(1, i, s), x, idx(0, 9), randn(3, 2))
     check_error(lambda m, x, i, s: x.index_add(1, i, s), x, idx(0, 1), randn(3, 3))
     check_error(lambda m, x, i, s: x.index_add(1, i, s.double()), x, idx(0, 1), randn(3, 2))
+    check_error(lambda m, x, i, s: x.index_add(1, i.float(), s), x, idx(0, 1), randn(3, 2))
     check_error(lambda m, x, i, s: x.index_copy(1, i, s), x, idx(0, 9), randn(3, 2))
     check_error(lambda m, x, i, s: x.index_copy(1, i.int(), s), x, idx(0, 1), randn(3, 2))
     check_error(lambda m, x, i, s: x.index_copy(1, i, s), x, idx(0, 1), randn(3, 3))

@@ -100,12 +100,12 @@ def _check_bounds(index, size: int, axis: int) -> None:
                            f"with size {size}")
 
 
-def _check_along(x_shape, index, axis: int, src_shape=None, name="gather") -> None:
+def _check_along(x_shape, index, axis: int, src_shape=None, self_word="input") -> None:
     """gather/scatter: same number of dims, index no larger than self (and src)."""
     if index.ndim != len(x_shape) and not (index.size == 0 or
                                             (index.ndim <= 1 and len(x_shape) <= 1)):
-        raise RuntimeError("Index tensor must have the same number of dimensions as "
-                           f"{'input' if src_shape is None else 'self'} tensor")
+        raise RuntimeError(f"Index tensor must have the same number of dimensions as "
+                           f"{self_word} tensor")
     if index.size == 0:
         return
     ishape = index.shape if index.ndim else (1,)
@@ -114,6 +114,9 @@ def _check_along(x_shape, index, axis: int, src_shape=None, name="gather") -> No
     for d, n in enumerate(ishape):
         if d == axis:
             continue
+        if src_shape is None and n > xs[d] and self_word == "self":  # scatter of a value
+            raise RuntimeError(f"Expected index {_list(ishape)} to be no larger than self "
+                               f"{_list(xs)} apart from dimension {axis}")
         if src_shape is None and n > xs[d]:
             raise RuntimeError(f"Size does not match at dimension {d} expected index "
                                f"{_list(ishape)} to be no larger than self {_list(xs)} apart "
@@ -246,18 +249,18 @@ def _src_grad(grad, index, axis, src_shape):
 
 def _prepare_scatter(input, dim, index, src, name):
     axis = _axis(dim, input.ndim)
-    idx = _index_along(index, name)
+    idx = _index_along(index, "scatter")  # torch names every variant scatter() here
     src_shape = src._data.shape if isinstance(src, Tensor) else None
-    _check_along(input._data.shape, idx, axis, src_shape, name)
+    _check_along(input._data.shape, idx, axis, src_shape, self_word="self")
     if isinstance(src, Tensor):
-        _same_dtype(input, src, name)
+        _same_dtype(input, src, "scatter")
     return axis, idx
 
 
 def _index_along(index, name):
     data = index._data
     if data.dtype.kind not in "iu":
-        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
+        raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
     return data
 
 
@@ -535,7 +538,8 @@ def index_add(input, dim, index, source, *, alpha=1):
     axis = _axis(dim, input.ndim)
     data = index._data
     if data.dtype.kind not in "iu":
-        raise RuntimeError("index_add_(): Expected dtype int32/int64 for index")
+        raise RuntimeError("index_add_(): Expected dtype int32/int64 for index but got: "
+                           f"{_scalar(data.dtype)}")
     data = _check_index_vector(index, "index_add_")
     if source._data.dtype != input._data.dtype:
         raise RuntimeError(f"index_add_(): self ({_scalar(input._data.dtype)}) and source "
@@ -803,6 +807,21 @@ class MaskedSelect(Primitive):
         return MaskedScatter.apply(zeros, Tensor._make(self.mask), grad), None
 
 
+def _check_expands(shape, target) -> None:
+    """torch's error when `shape` cannot be expanded to `target`."""
+    shape, target = tuple(shape), tuple(target)
+    if len(shape) > len(target):
+        raise RuntimeError(f"expand(CPUBoolType{{{_list(shape)}}}, size={_list(target)}): the "
+                           f"number of sizes provided ({len(target)}) must be greater or equal "
+                           f"to the number of dimensions in the tensor ({len(shape)})")
+    lead = len(target) - len(shape)
+    for i, n in enumerate(shape):
+        if n != 1 and n != target[lead + i]:
+            raise RuntimeError(f"The expanded size of the tensor ({target[lead + i]}) must match "
+                               f"the existing size ({n}) at non-singleton dimension {lead + i}.  "
+                               f"Target sizes: {_list(target)}.  Tensor sizes: {_list(shape)}")
+
+
 def masked_select(input, mask):
     """input's elements where mask (broadcast together) is True, in C order."""
     if mask._data.dtype != np.bool_:
@@ -853,6 +872,7 @@ def masked_scatter(input, mask, source):
 
 
 def masked_scatter_(input, mask, source):
+    _check_expands(mask.shape, input.shape)
     return _inplace(input, lambda: masked_scatter(input, mask, source))
 
 
