@@ -64,6 +64,19 @@ def test_gather_errors_match_torch():
     check_error(lambda m, x, i: m.gather(x, 2, i), x, idx([0]))
     check_error(lambda m, x, i: m.gather(x, 0, i), x, np.zeros((2, 5), I64))
     check_error(lambda m, x, i: m.gather(x, 0, i.float()), x, idx([0, 1, 0, 0]))
+    check_error(lambda m, x, i: m.gather(x, 0, i), x, idx([-1]))  # no negative indices
+
+
+def test_negative_indices_are_refused_or_wrapped_like_torch():
+    x = randn(3, 4)
+    check_error(lambda m, x, i: x.scatter(0, i, 1.0), x, idx([-1]))
+    check_error(lambda m, x, i: x.scatter_add(0, i, x), x, idx([-1]))
+    check_error(lambda m, x, i: x.scatter_reduce(0, i, x, "sum"), x, idx([-1]))
+    check_error(lambda m, x, i: x.index_add(0, i, x[:1]), x, idx(-1))
+    check_error(lambda m, x, i: x.index_copy(0, i, x[:1]), x, idx(-1))
+    check_error(lambda m, x, i, s: x.scatter(0, i, s), x, idx([0]), randn(4))
+    check(lambda m, x, i: x.index_fill(0, i, 2.0), x, idx(-1))
+    check(lambda m, x, i: x.index_put((i,), m.tensor(1.0), accumulate=True), x, idx(-1, 2))
 
 
 # ---------------------------------------------------------------------------------------

@@ -94,7 +94,8 @@ def _accumulate(flat, lin, values) -> None:
 
 
 def _check_bounds(index, size: int, axis: int) -> None:
-    bad = (index < -size) | (index >= size) if index.size else None
+    """No negative indices here: torch's gather/scatter/index_add refuse them."""
+    bad = (index < 0) | (index >= size) if index.size else None
     if bad is not None and bad.any():
         raise RuntimeError(f"index {index[bad].flat[0]} is out of bounds for dimension {axis} "
                            f"with size {size}")
@@ -114,6 +115,9 @@ def _check_along(x_shape, index, axis: int, src_shape=None, self_word="input") -
     for d, n in enumerate(ishape):
         if d == axis:
             continue
+        if ss is not None and d >= len(ss):  # torch asks src.size(d)
+            raise IndexError(f"Dimension out of range (expected to be in range of "
+                             f"[{-len(ss)}, {len(ss) - 1}], but got {d})")
         if src_shape is None and n > xs[d] and self_word == "self":  # scatter of a value
             raise RuntimeError(f"Expected index {_list(ishape)} to be no larger than self "
                                f"{_list(xs)} apart from dimension {axis}")
@@ -613,7 +617,7 @@ def index_copy(input, dim, index, source):
                            f"{' '.join(map(str, s_slice))} at dimension 0.")
     _check_source(input, data, source, axis, "index_copy_", IndexError, " ")
     size = input._data.shape[axis] if input.ndim else 1
-    bad = (data < -size) | (data >= size)
+    bad = (data < 0) | (data >= size)
     if bad.any():
         raise IndexError(f"index_copy_(): index {data[bad].flat[0]} is out of bounds for "
                          f"dimension {axis} with size {size}")
