@@ -334,3 +334,37 @@ def test_relu_like_where_gradient_per_example():
     e, t = both(lambda lib, a: lib.vmap(lib.func.grad(
         lambda v: lib.where(v > 0, v * v, -v).sum()))(a), x)
     assert_same(e, t)
+
+
+def test_inplace_ops_on_batched_tensors():
+    x, y = arr(5, 3), arr(3)
+
+    def f(lib, a, b):
+        def g(p, q):
+            p = p.clone()
+            p.add_(q).mul_(2)
+            p.relu_()
+            p[0] = 7.0
+            return p
+        return lib.vmap(g, in_dims=(0, None))(a, b)
+    e, t = both(f, x, y)
+    assert_same(e, t)
+
+
+def test_inplace_gradient_inside_vmap():
+    x = arr(5, 3)
+
+    def f(lib, a):
+        def loss(v):
+            h = v * 3
+            h.mul_(v)
+            return h.sum()
+        return lib.vmap(lib.func.grad(loss))(a)
+    e, t = both(f, x)
+    assert_same(e, t)
+
+
+def test_inplace_into_unbatched_tensor_is_refused():
+    (te, me), (tt, mt) = _err(lambda lib: lib.vmap(lambda p, q: q.add_(p), in_dims=(0, None))(
+        lib.ones(4, 3), lib.ones(3)))
+    assert te is tt and me == mt

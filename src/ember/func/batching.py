@@ -55,11 +55,32 @@ _STRUCTURAL = {np.shape, np.ndim, np.size, np.result_type, np.may_share_memory,
                np.squeeze, np.moveaxis, np.swapaxes}
 
 
+def _as_key(key) -> tuple:
+    return key if isinstance(key, tuple) else (key,)
+
+
 class _LogicalArray(np.ndarray):
     """What `BatchedTensor._data` returns: an array with the logical shape and dtype (so
     shape/dtype/ndim checks in op wrappers work), whose values must not be computed with:
     ufuncs and NumPy functions on it raise, since code that reads arrays outside a
     Primitive has no batching rule."""
+
+    _phys = None   # the physical array this logical one stands for (None: unknown)
+    _k = 0
+
+    def __getitem__(self, key):
+        out = super().__getitem__(key)
+        if self._phys is not None and isinstance(out, _LogicalArray):
+            out._phys = self._phys[(slice(None),) * self._k + _as_key(key)]
+            out._k = self._k
+        return out
+
+    def __setitem__(self, key, value):
+        # `x[key] = v` without autograd writes arrays directly: write every example
+        if self._phys is None or isinstance(value, _LogicalArray):
+            raise RuntimeError("vmap: this in-place write into a BatchedTensor has no batching "
+                               "rule; use an out-of-place op (or index_put) instead")
+        self._phys[(slice(None),) * self._k + _as_key(key)] = value
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         raise RuntimeError(
@@ -70,6 +91,8 @@ class _LogicalArray(np.ndarray):
     def __array_function__(self, func, types, args, kwargs):
         if func in _STRUCTURAL:
             return super().__array_function__(func, types, args, kwargs)
+        if func is np.copyto:
+            return _copy_into_batched(*args, **kwargs)
         if func is np.where and len(args) == 3:
             # ember.where runs Where.forward itself, then Where.finish, which the
             # interpreter routes to the batching rule; this placeholder never gets used
@@ -79,6 +102,33 @@ class _LogicalArray(np.ndarray):
             f"vmap: np.{func.__name__} was called on the array of a BatchedTensor; this "
             "ember op computes on arrays directly (outside a Primitive) and has no batching "
             "rule")
+
+
+def _copy_into_batched(dst, src, casting="same_kind", where=True):
+    """An in-place op's write (`np.copyto(t._data, result._data)`) into a BatchedTensor:
+    write the physical values, and let `t` carry the result's history."""
+    owner = getattr(dst, "_owner", None)
+    s_owner = getattr(src, "_owner", None)
+    if owner is None or (s_owner is not None and not set(s_owner._levels) <= set(
+            owner._levels)):
+        # torch reports the physical shapes: the result has batch dims `dst` lacks
+        have = list(owner._value.shape) if owner is not None else list(np.shape(dst))
+        want = list(s_owner._value.shape) if s_owner is not None else list(np.shape(src))
+        raise RuntimeError(f"output with shape {have} doesn't match the broadcast shape {want}")
+    levels = owner._levels
+    k = len(levels)
+    src_t = s_owner if s_owner is not None else Tensor._make(np.asarray(src))
+    p = _pad_rank(physical(src_t, levels), k, owner._value.ndim - k)
+    if s_owner is not None and s_owner._value.grad_fn is not None:
+        # recorded: `t` takes the result as its new physical value (autograd follows the
+        # result's history; the old value stays intact for the nodes that saved it)
+        value = physical(s_owner, levels, expand=True)
+        value = _pad_rank(value, k, owner._value.ndim - k).expand(tuple(owner._value.shape))
+        owner._value = value
+        owner._vc = [owner._vc[0]]
+        owner.grad_fn, owner._requires_grad = value.grad_fn, True
+        return
+    np.copyto(owner._value._data, p._data, casting=casting)
 
 
 class BatchedTensor(Tensor):
@@ -101,7 +151,9 @@ class BatchedTensor(Tensor):
             logical = v[(0,) * k + (Ellipsis,)]
         else:
             logical = np.empty(v.shape[k:], v.dtype)
-        return logical.view(_LogicalArray)
+        arr = logical.view(_LogicalArray)
+        arr._owner, arr._phys, arr._k = self, v, k
+        return arr
 
     def requires_grad_(self, requires_grad: bool = True):
         self._value.requires_grad_(requires_grad)
