@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import ember
 from differential import check, check_error, gradcheck, gradgradcheck, non_contiguous, randn
@@ -339,3 +341,19 @@ def test_named_tuple_results_print_like_torch():
         e = fn(ember, ember.tensor(a, requires_grad=True))
         t = fn(torch, torch.tensor(a, requires_grad=True))
         assert repr(e) == repr(t).replace("torch", "ember")
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.integers(1, 5), min_size=1, max_size=3), st.data())
+def test_order_statistics_of_random_shapes_match_torch(shape, data):
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1))
+    n = shape[dim]
+    k = data.draw(st.integers(1, n))
+    # distinct values: which of several tied positions is reported is torch's own choice
+    a = np.random.default_rng(sum(shape) + dim).permutation(int(np.prod(shape)))
+    a = a.reshape(shape).astype(np.float64)
+    check(lambda m, x: m.sort(x, dim, descending=k % 2 == 0), a)
+    check(lambda m, x: m.topk(x, k, dim, largest=k % 2 == 1), a)
+    check(lambda m, x: m.kthvalue(x, k, dim), a)
+    check(lambda m, x: m.median(x, dim), a)
+    check(lambda m, x: m.quantile(x, 0.25, dim), a)
