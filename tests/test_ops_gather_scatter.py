@@ -176,6 +176,18 @@ def test_scatter_reduce_ties_zeros_and_integers_match_torch():
                   ints, index, isrc)
     check(lambda m, x, i, s: (x * 1).scatter_reduce_(0, i, s, "mean"), randn(3), index,
           randn(5))
+    # self equal to the result though left out; several zeros in one product
+    check(lambda m, x, i, s: m.scatter_reduce(x, 0, i, s, "amax", include_self=False),
+          np.array([5.0, 1.0]), idx(0, 0, 1), np.array([5.0, 3.0, 1.0]))
+    for inc in [True, False]:
+        check(lambda m, x, i, s, c=inc: m.scatter_reduce(x, 0, i, s, "prod", include_self=c),
+              np.array([0.0, 1.0]), idx(0, 0, 1), np.array([0.0, 3.0, 0.0]))
+    # torch also takes "max" and "min" for amax and amin, but cannot differentiate them
+    for reduce in ["max", "min"]:
+        check(lambda m, x, i, s, r=reduce: m.scatter_reduce(x, 0, i, s, r), randn(3), index,
+              randn(5), grad=False)
+        check_error(lambda m, x, i, s, r=reduce: m.scatter_reduce(x.requires_grad_(), 0, i, s, r)
+                    .sum().backward(), randn(3), index, randn(5))
 
 
 def test_scatter_with_reduce_and_a_tensor_src_warns_like_torch():

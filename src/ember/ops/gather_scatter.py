@@ -316,9 +316,14 @@ class ScatterReduce(Primitive):
 
     def forward(self, x, src, index, axis, reduce, include_self):
         self.index, self.axis, self.reduce, self.include_self = index, axis, reduce, include_self
+        # torch's forward also takes "max"/"min" for amax/amin; its backward does not
+        reduce = {"max": "amax", "min": "amin"}.get(reduce, reduce)
         return _scatter_reduce(x, src, index, axis, reduce, include_self)
 
     def backward(self, grad):
+        if self.reduce not in _REDUCES:
+            raise RuntimeError("Expected 'reduce' to be one of 'sum', 'prod', 'mean', 'amax', "
+                               f"'amin' but got {self.reduce}.")
         x, src, result = self.saved_tensors
         index, axis, reduce = self.index, self.axis, self.reduce
         idx_t = Tensor._make(index)
@@ -413,7 +418,7 @@ def _scatter_reduce(x, src, index, axis, reduce, include_self):
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     """input with src reduced in at `index` along `dim` ("sum", "prod", "mean", "amax",
     "amin"); include_self=False leaves the old values of the targets out."""
-    if reduce not in _REDUCES:
+    if reduce not in _REDUCES and reduce not in ("max", "min"):
         raise RuntimeError("reduce argument must be either sum, prod, mean, amax or amin, got "
                            f"{reduce}")
     axis, idx = _prepare_scatter(input, dim, index, src, "scatter_reduce")
