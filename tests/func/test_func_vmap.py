@@ -368,3 +368,22 @@ def test_inplace_into_unbatched_tensor_is_refused():
     (te, me), (tt, mt) = _err(lambda lib: lib.vmap(lambda p, q: q.add_(p), in_dims=(0, None))(
         lib.ones(4, 3), lib.ones(3)))
     assert te is tt and me == mt
+
+
+@pytest.mark.parametrize("randomness", ["same", "different"])
+def test_randomness_same_and_different_draw_like_torch(randomness):
+    outs = []
+    for lib in (ember, torch):
+        lib.manual_seed(0)
+        noise = lib.vmap(lambda v, lib=lib: v + lib.rand(2), randomness=randomness)(lib.zeros(3, 2))
+        lib.manual_seed(0)
+        dropped = lib.vmap(lambda v, lib=lib: lib.nn.functional.dropout(v, 0.5),
+                           randomness=randomness)(lib.ones(3, 6))
+        outs.append((noise, dropped))
+    assert_same(outs[0], outs[1])
+
+
+def test_dropout_in_error_mode_raises_like_torch():
+    (te, me), (tt, mt) = _err(lambda lib: lib.vmap(
+        lambda v: lib.nn.functional.dropout(v, 0.5))(lib.ones(4, 6)))
+    assert te is tt and me == mt
