@@ -16,6 +16,7 @@ import ember
 from differential import check, check_error, gradcheck, gradgradcheck, non_contiguous, randn
 
 FLOATS = [np.float32, np.float64]
+NAN = np.nan
 DIMS = [0, 1, -1]
 
 
@@ -140,3 +141,9 @@ def test_scans_of_random_shapes_match_torch(shape, data):
     a = np.random.default_rng(len(shape) * 7 + dim).integers(-3, 4, shape).astype(np.float64)
     for fn in ("cumsum", "cumprod", "cummax", "cummin", "logcumsumexp"):
         check(lambda m, x: getattr(m, fn)(x, dim), a)  # noqa: B023 - used at once
+
+
+@pytest.mark.parametrize("values", [[1., NAN, 0., 2.], [2., 0., np.inf, 3.], [0., 0., 2.],
+                                    [3., 2., 0.], [np.inf, 0., 1.]])
+def test_cumprod_gradient_with_zeros_and_non_finite_values_matches_torch(values):
+    check(lambda m, x: m.cumprod(x, 0), np.array(values))

@@ -100,8 +100,9 @@ class Cumprod(Primitive):
     """Running product along `dim`. Integers and bools multiply as int64.
 
     Backward: grad_x[k] = sum_{j >= k} grad[j] * out[j] / x[k] while x[k] lies before
-    the first zero of its row; at the first zero, the same sum with that zero taken
-    out of the products; after it, 0 (every product through it is 0).
+    the first zero z of its row (the sum stops before z); at z, the product before z
+    times sum_{j >= z} grad[j] * prod(x[z+1..j]); after z, 0 (every product through
+    it is 0). The same factoring as torch's, so infinities give torch's inf/NaN.
     """
 
     grad_fn_name = "CumprodBackward0"
@@ -124,16 +125,20 @@ class Cumprod(Primitive):
         zero = x._data == 0
         if not zero.any():
             return _reverse_cumsum(grad * out, axis) / x
+        from .reduction import prod
         zeros_so_far = np.cumsum(zero, axis=axis)
         before = Tensor._make(zeros_so_far == 0)
         first = zero & (zeros_so_far == 1)
-        one = Tensor._make(np.ones((), x._data.dtype))
-        x_before = where(before, x, one)
-        # the products with the first zero replaced by one
-        without_zero = cumprod(where(Tensor._make(first), one, x), axis)
-        at_zero = _reverse_cumsum(grad * without_zero, axis)
-        before_part = _reverse_cumsum(grad * out, axis) / x_before
-        return where(before, before_part, where(Tensor._make(first), at_zero, _zero(x)))
+        through_first = Tensor._make(zeros_so_far == 0) | Tensor._make(first)
+        one, nothing = Tensor._make(np.ones((), x._data.dtype)), _zero(x)
+        # before the first zero: only the products up to it (later ones are 0 or NaN)
+        before_part = _reverse_cumsum(where(before, grad * out, nothing), axis) / \
+            where(before, x, one)
+        # at the first zero: (product before it) * sum_j grad[j] * (product after it to j)
+        head = prod(where(before, x, one), axis, keepdim=True)
+        tail = cumprod(where(through_first, one, x), axis)
+        at_zero = head * _reverse_cumsum(grad * tail, axis)
+        return where(before, before_part, where(Tensor._make(first), at_zero, nothing))
 
 
 def cumprod(input, dim, *, dtype=None) -> Tensor:
