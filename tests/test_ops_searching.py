@@ -132,6 +132,11 @@ def test_histc_matches_torch(dtype):
     check(lambda m, x: m.histc(x, 10), np.arange(0, 1, 0.01).astype(dtype), grad=False)
 
 
+def test_histc_of_float16_matches_torch():
+    check(lambda m, x: m.histc(x, 4), np.array([1.0, 2.0, 2.5], np.float16), grad=False)
+    check(lambda m, x: m.histc(x, 9, -1, 1), randn(50).astype(np.float16), grad=False)
+
+
 def test_histc_of_a_tensor_that_requires_grad_has_no_history_like_torch():
     check(lambda m, x: m.histc(x, 5), randn(10))
 
@@ -140,6 +145,7 @@ def test_bincount_and_histc_errors_match_torch():
     check_error(lambda m, x: m.bincount(x), np.array([-1, 2]))
     check_error(lambda m, x: m.bincount(x), np.array([[1, 2]]))
     check_error(lambda m, x: m.bincount(x), np.array([1.0, 2.0]))
+    check_error(lambda m, x: m.bincount(x), np.array([True, False]))
     check_error(lambda m, x, w: m.bincount(x, w), np.array([1, 2]), randn(3))
     check_error(lambda m, x: m.bincount(x, minlength=-1), np.array([1, 2]))
     check_error(lambda m, x: m.histc(x, 0), randn(3))

@@ -136,7 +136,7 @@ class _NotDifferentiable(Primitive):
 def bincount(input, weights=None, minlength=0):
     """Counts of each value in a 1-D tensor of non-negative ints (or summed weights)."""
     data = input._data
-    if data.dtype.kind not in "iub":
+    if data.dtype.kind not in "iu":
         raise NotImplementedError(f'"bincount_cpu" not implemented for '
                                   f"'{_scalar(data.dtype)}'")
     if minlength < 0:
