@@ -387,3 +387,24 @@ def test_dropout_in_error_mode_raises_like_torch():
     (te, me), (tt, mt) = _err(lambda lib: lib.vmap(
         lambda v: lib.nn.functional.dropout(v, 0.5))(lib.ones(4, 6)))
     assert te is tt and me == mt
+
+
+def test_per_sample_gradients_of_a_cnn_with_cross_entropy():
+    # conv, layer norm and cross entropy run through the per-example fallback
+    x = arr(4, 1, 6, 6)
+    y = np.array([0, 2, 1, 2])
+    results = []
+    for lib in (ember, torch):
+        lib.manual_seed(0)
+        m = lib.nn.Sequential(lib.nn.Conv2d(1, 2, 3), lib.nn.ReLU(), lib.nn.Flatten(),
+                              lib.nn.LayerNorm(32), lib.nn.Linear(32, 3))
+        params = {k: v.detach() for k, v in m.named_parameters()}
+
+        def loss(p, xi, yi, m=m, lib=lib):
+            out = lib.func.functional_call(m, p, (xi[None],))
+            return lib.nn.functional.cross_entropy(out, yi[None])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            results.append(lib.vmap(lib.func.grad(loss), in_dims=(None, 0, 0))(
+                params, lib.tensor(x), lib.tensor(y)))
+    assert_same(results[0], results[1])
