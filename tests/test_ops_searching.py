@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import ember
-from differential import check, check_error, randn
+from differential import check, check_error, non_contiguous, randn
 
 I64 = np.int64
 
@@ -61,6 +61,8 @@ def test_searchsorted_nd_matches_torch_row_by_row(right):
     check(lambda m, s, v: m.searchsorted(s, v, right=right), seq, values[..., :0], grad=False)
     check(lambda m, s, v: m.searchsorted(s, v, right=right), seq[0], values[0].astype(I64),
           grad=False)
+    check(lambda m, s, v: m.searchsorted(s, v, right=right), non_contiguous(seq[0]),
+          non_contiguous(values[0]), grad=False)
 
 
 def test_searchsorted_with_a_sorter_matches_torch():
