@@ -390,7 +390,8 @@ def test_dropout_in_error_mode_raises_like_torch():
 
 
 def test_per_sample_gradients_of_a_cnn_with_cross_entropy():
-    # conv, layer norm and cross entropy run through the per-example fallback
+    # conv folds the vmap dim into N; layer norm takes it as a leading dim; cross entropy
+    # runs through the per-example fallback
     x = arr(4, 1, 6, 6)
     y = np.array([0, 2, 1, 2])
     results = []
@@ -408,3 +409,20 @@ def test_per_sample_gradients_of_a_cnn_with_cross_entropy():
             results.append(lib.vmap(lib.func.grad(loss), in_dims=(None, 0, 0))(
                 params, lib.tensor(x), lib.tensor(y)))
     assert_same(results[0], results[1])
+
+
+@pytest.mark.parametrize("make", [
+    lambda nn: nn.Conv2d(2, 3, 3, padding=1), lambda nn: nn.MaxPool2d(2),
+    lambda nn: nn.AvgPool2d(2), lambda nn: nn.AdaptiveMaxPool2d(3),
+    lambda nn: nn.LayerNorm(5), lambda nn: nn.Conv1d(2, 3, 2),
+])
+def test_nn_layers_over_a_vmapped_batch_without_fallback(make):
+    x = arr(3, 4, 2, 5, 5) if "1d" not in repr(make(torch.nn)).lower() else arr(3, 4, 2, 5)
+    outs = []
+    for lib in (ember, torch):
+        lib.manual_seed(0)
+        layer = make(lib.nn)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error" if lib is ember else "ignore")
+            outs.append(lib.vmap(layer)(lib.tensor(x)))
+    assert_same(outs[0], outs[1])

@@ -538,6 +538,50 @@ def _index_rule_factory():
 _index_rule_factory()
 
 
+def _others_batched(args) -> bool:
+    return any(isinstance(a, BatchedTensor) for a in args[1:])
+
+
+def leading_dims_rule(cls, args, params):
+    """Ops that work on the trailing dims of input 0 and accept any leading dims
+    (layer norm, pooling): the batch dims are just more leading dims."""
+    if _others_batched(args):
+        return loop_rule(cls, args, params)
+    x = args[0]
+    return _wrap_out(cls.apply(x._value, *args[1:], **params), x._levels)
+
+
+def fold_rule(cls, args, params):
+    """Ops whose input 0 has exactly one leading batch dim N (convolution): fold the vmap
+    dims into N, run once, unfold."""
+    if _others_batched(args):
+        return loop_rule(cls, args, params)
+    x = args[0]
+    k = len(x._levels)
+    p = x._value
+    lead = tuple(p.shape[:k + 1])
+    out = cls.apply(p.reshape((int(np.prod(lead)),) + tuple(p.shape[k + 1:])), *args[1:],
+                    **params)
+
+    def unfold(o):
+        return wrap(o.reshape(lead + tuple(o.shape[1:])), x._levels)
+    return tuple(unfold(o) for o in out) if isinstance(out, tuple) else unfold(out)
+
+
+def _register_nn_rules() -> None:
+    from ..ops import conv, normalization, pooling
+    for module, names, fn in ((normalization, ("NativeLayerNorm",), leading_dims_rule),
+                              (pooling, ("Taps", "MaxPool", "AdaptiveMaxPool"),
+                               leading_dims_rule),
+                              (conv, ("Convolution",), fold_rule)):
+        for name in names:
+            if hasattr(module, name):
+                RULES[getattr(module, name)] = fn
+
+
+_register_nn_rules()
+
+
 # ---- randomness and the loop fallback ---------------------------------------------------
 
 def _random_classes():
