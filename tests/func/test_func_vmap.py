@@ -426,3 +426,13 @@ def test_nn_layers_over_a_vmapped_batch_without_fallback(make):
             warnings.simplefilter("error" if lib is ember else "ignore")
             outs.append(lib.vmap(layer)(lib.tensor(x)))
     assert_same(outs[0], outs[1])
+
+
+def test_batched_tensor_repr_inside_nested_vmap():
+    seen = {}
+    for lib in (ember, torch):
+        def f(v, lib=lib):
+            seen[lib.__name__] = repr(v)
+            return v
+        lib.vmap(lib.vmap(f))(lib.arange(6.0).reshape(2, 3))
+    assert seen["ember"] == seen["torch"]

@@ -35,7 +35,6 @@ from ..tensor import Tensor
 
 # The running vmaps, outermost first: [level, batch_size, randomness].
 LEVELS: list = []
-_next_level = [0]
 
 
 def level_size(level: int) -> int:
@@ -161,9 +160,11 @@ class BatchedTensor(Tensor):
         return self
 
     def __repr__(self, *, tensor_contents=None) -> str:
+        # torch's nesting: the innermost vmap's wrapper outside; batch dims lead, so
+        # each wrapper's batch dim is dim 0 of what it wraps
         inner = repr(self._value)
-        for i, lvl in reversed(list(enumerate(self._levels))):
-            inner = f"BatchedTensor(lvl={lvl + 1}, bdim={i}, value=\n{_indent(inner)}\n)"
+        for lvl in self._levels:
+            inner = f"BatchedTensor(lvl={lvl}, bdim=0, value=\n{_indent(inner)}\n)"
         return inner
 
     __str__ = __repr__
@@ -229,7 +230,7 @@ BatchedTensor.__hash__ = Tensor.__hash__
 
 
 def _indent(text: str) -> str:
-    return "\n".join("  " + line for line in text.splitlines())
+    return "\n".join("    " + line for line in text.splitlines())
 
 
 def wrap(value: Tensor, levels: tuple):

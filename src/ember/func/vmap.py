@@ -148,8 +148,7 @@ def _remove_batch_dim(name, out, level: int, size: int, out_dim):
 def _flat_vmap(func, batch_size, flat_in_dims, flat_args, spec, out_dims, randomness, kwargs):
     if randomness == "different":
         return _per_example(func, batch_size, flat_in_dims, flat_args, spec, out_dims, kwargs)
-    batching._next_level[0] += 1
-    level = batching._next_level[0]
+    level = len(LEVELS) + 1  # torch numbers the running transforms from 1
     LEVELS.append([level, batch_size, randomness])
     batching.install()
     try:
