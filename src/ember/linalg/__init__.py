@@ -174,6 +174,8 @@ def vecdot(x, y, *, dim=-1) -> Tensor:
         raise RuntimeError(f"inconsistent tensor size, expected tensor [{n}] and src [{m}] to "
                            f"have the same number of elements, but got {n} and {m} elements "
                            "respectively")
+    if x._data.dtype.kind == "c":
+        x = x.conj()
     return (x * y).sum(dim)
 
 

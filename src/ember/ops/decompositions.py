@@ -8,7 +8,8 @@ double backward works. The public names here are the ones torch has at top level
 `ember.qr`); `ember.linalg` reaches the rest through the underscore functions.
 
 Notation in the backward formulas: A is the input, G the upstream gradient of the
-output, X^T the transpose of the last two dims (real inputs).
+output, X^T the transpose of the last two dims; for complex inputs read X^H (the code's
+`_mH` conjugates them), as torch writes its formulas.
 """
 
 from __future__ import annotations
@@ -121,6 +122,10 @@ def _singular_batch(a: np.ndarray):
     return 0, a.shape[-1]
 
 
+def _real(dtype) -> np.dtype:
+    return np.empty(0, dtype).real.dtype
+
+
 def _eye_like(a: Tensor, n: int | None = None) -> Tensor:
     n = a.shape[-1] if n is None else n
     return Tensor._make(np.eye(n, dtype=a._data.dtype))
@@ -131,6 +136,12 @@ def _diag_embed(v: Tensor) -> Tensor:
     return v.unsqueeze(-1) * _eye_like(v, v.shape[-1])
 
 
+def _diagonal(x: Tensor) -> Tensor:
+    """The main diagonal of the last two dims (differentiable)."""
+    from .linalg import einsum
+    return einsum("...ii->...i", x)
+
+
 def _mask(x: Tensor, lower: bool, k: int = 0) -> Tensor:
     """tril (lower) or triu of the last two dims, as a product with a constant mask."""
     m, n = x.shape[-2], x.shape[-1]
@@ -138,8 +149,10 @@ def _mask(x: Tensor, lower: bool, k: int = 0) -> Tensor:
     return x * Tensor._make(np.tril(ones, k) if lower else np.triu(ones, k))
 
 
-def _mT(x: Tensor) -> Tensor:  # noqa: N802
-    return x.transpose(-2, -1)
+def _mH(x: Tensor) -> Tensor:  # noqa: N802
+    """The conjugate transpose of the last two dims (the transpose for real tensors)."""
+    x = x.transpose(-2, -1)
+    return x.conj() if x._data.dtype.kind == "c" else x
 
 
 def _mm(a: Tensor, b: Tensor) -> Tensor:
@@ -152,8 +165,7 @@ def _mm(a: Tensor, b: Tensor) -> Tensor:
 
 
 class Det(Primitive):
-    """det(A): (*, n, n) -> (*). Gradient G * det(A) * A^-T (solve-based, as torch's
-    for invertible A)."""
+    """det(A): (*, n, n) -> (*). Gradient G * conj(det(A)) * A^-H (A^-T for real A)."""
 
     grad_fn_name = "LinalgDetBackward0"
     save_inputs = (0,)
@@ -171,7 +183,9 @@ class Det(Primitive):
             from .elementwise import where
             mask = Tensor._make(np.asarray(singular)[..., None, None])
             a = where(mask, _eye_like(a), a)
-        return (grad * d).unsqueeze(-1).unsqueeze(-1) * _mT(_inverse(a))
+        if d._data.dtype.kind == "c":
+            d = d.conj()
+        return (grad * d).unsqueeze(-1).unsqueeze(-1) * _mH(_inverse(a))
 
 
 def det(input) -> Tensor:
@@ -186,17 +200,23 @@ class Slogdet(Primitive):
 
     grad_fn_name = "LinalgSlogdetBackward0"
     save_inputs = (0,)
+    save_output = True  # sign
     num_outputs = 2
 
     def forward(self, a):
         sign, logabs = np.linalg.slogdet(a)
-        return np.asarray(sign, a.dtype), np.asarray(logabs, a.dtype)
+        return np.asarray(sign, a.dtype), np.asarray(logabs, _real(a.dtype))
 
     def backward(self, grad_sign, grad_logabs):
-        (a,) = self.saved_tensors
-        if grad_logabs is None:
+        a, sign = self.saved_tensors
+        g = grad_logabs
+        if a._data.dtype.kind == "c" and grad_sign is not None:
+            # only the phase of sign moves: its gradient enters as an imaginary part
+            phase = (grad_sign.conj() * sign).imag * Tensor._make(np.array(-1j, a._data.dtype))
+            g = phase if g is None else g + phase
+        if g is None:
             return (None,)
-        return grad_logabs.unsqueeze(-1).unsqueeze(-1) * _mT(_inverse(a))
+        return g.unsqueeze(-1).unsqueeze(-1) * _mH(_inverse(a))
 
 
 def _slogdet(A) -> tuple:
@@ -242,7 +262,7 @@ class Inverse(Primitive):
 
     def backward(self, grad):
         (inv,) = self.saved_tensors
-        inv_t = _mT(inv)
+        inv_t = _mH(inv)
         return -_mm(_mm(inv_t, grad), inv_t)
 
 
@@ -306,15 +326,15 @@ class Solve(Primitive):
 
     def backward(self, grad):
         a, x = self.saved_tensors
-        gb = Solve.apply(_mT(a), grad, vector=self.vector, left=self.left)
+        gb = Solve.apply(_mH(a), grad, vector=self.vector, left=self.left)
         if not a._requires_grad:
             return None, gb
         if self.vector:
             ga = -gb.unsqueeze(-1) * x.unsqueeze(-2)
         elif self.left:
-            ga = -_mm(gb, _mT(x))
+            ga = -_mm(gb, _mH(x))
         else:
-            ga = -_mm(_mT(x), gb)
+            ga = -_mm(_mH(x), gb)
         return ga, gb
 
 
@@ -461,15 +481,15 @@ class Cholesky(Primitive):
                 f"{fname}: {_batch_prefix(a, index)}The factorization could not be completed "
                 "because the input is not positive-definite (the leading minor of order "
                 f"{order} is not positive-definite).") from None
-        return np.ascontiguousarray(np.swapaxes(low, -1, -2)) if upper else low
+        return np.ascontiguousarray(np.swapaxes(low, -1, -2).conj()) if upper else low
 
     def backward(self, grad):
         (out,) = self.saved_tensors
-        low, g = (_mT(out), _mT(grad)) if self.upper else (out, grad)
-        phi = _mask(_mm(_mT(low), g), lower=True)
-        phi = 0.5 * (phi + _mT(_mask(phi, lower=True, k=-1)))
+        low, g = (_mH(out), _mH(grad)) if self.upper else (out, grad)
+        phi = _mask(_mm(_mH(low), g), lower=True)
+        phi = 0.5 * (phi + _mH(_mask(phi, lower=True, k=-1)))
         inv_low = _inverse(low)
-        return _mm(_mm(_mT(inv_low), phi), inv_low)
+        return _mm(_mm(_mH(inv_low), phi), inv_low)
 
 
 def _not_pd(a: np.ndarray):
@@ -550,19 +570,22 @@ class QR(Primitive):
         x_r, y = r[..., :, :m], r[..., :, m:]
         gy = grad_r[..., :, m:]
         y_a = _mm(q, y)
-        gq = grad_q + _mm(y_a, _mT(gy))
+        gq = grad_q + _mm(y_a, _mH(gy))
         gx = _qr_backward_tall(q, x_r, gq, grad_r[..., :, :m])
         from .shape import cat
         return cat([gx, _mm(q, gy)], dim=-1)
 
 
 def _qr_backward_tall(q, r, gq, gr):
-    m_ = _mm(r, _mT(gr)) - _mm(_mT(gq), q)
-    low = _mask(m_, lower=True)
-    copyltu = low + _mT(_mask(m_, lower=True, k=-1))
+    m_ = _mm(r, _mH(gr)) - _mm(_mH(gq), q)
+    below = _mask(m_, lower=True, k=-1)
+    diag = _diagonal(m_)
+    if diag._data.dtype.kind == "c":
+        diag = diag.real.to(m_.dtype)  # M's imaginary diagonal is not determined by A
+    copyltu = below + _mH(below) + _diag_embed(diag)
     rhs = gq + _mm(q, copyltu)
-    # rhs R^-T: solve R X^T = rhs^T
-    return _mT(_solve(r, _mT(rhs)))
+    # rhs R^-H: solve R X^H = rhs^H
+    return _mH(_solve(r, _mH(rhs)))
 
 
 def _qr(A, mode="reduced") -> tuple:
@@ -613,9 +636,9 @@ class SVD(Primitive):
         self.full_matrices, self.compute_uv = full_matrices, compute_uv
         self.num_outputs = 3 if compute_uv else 1
         if not compute_uv:
-            return np.asarray(np.linalg.svd(a, compute_uv=False), a.dtype)
+            return np.asarray(np.linalg.svd(a, compute_uv=False), _real(a.dtype))
         u, s, vh = np.linalg.svd(a, full_matrices=full_matrices)
-        return u, np.asarray(s, a.dtype), vh
+        return u, np.asarray(s, _real(a.dtype)), vh
 
     def _record(self, out, inputs):
         result = super()._record(out, inputs)
@@ -636,28 +659,40 @@ def _svd_backward(u, s, vh, gu, gs, gvh):
     if gvh is not None:
         gvh = gvh[..., :k, :]
     if gu is None and gvh is None:
-        return _mm(u * gs.unsqueeze(-2), vh) if gs is not None else None
-    v = _mT(vh)
+        return _mm(u * gs.unsqueeze(-2).to(u.dtype), vh) if gs is not None else None
+    v = _mH(vh)
     s2 = s * s
     e = s2.unsqueeze(-2) - s2.unsqueeze(-1)  # E_ij = S_j^2 - S_i^2
     e = e + _eye_like(s, k)
-    inner = _diag_embed(gs) if gs is not None else 0
+    inner = _diag_embed(gs).to(u.dtype) if gs is not None else 0
     if gu is not None:
-        utgu = _mm(_mT(u), gu)
-        inner = inner + ((utgu - _mT(utgu)) / e) * s.unsqueeze(-2)
+        utgu = _mm(_mH(u), gu)
+        inner = inner + ((utgu - _mH(utgu)) / e) * s.unsqueeze(-2)
     if gvh is not None:
-        gv = _mT(gvh)
+        gv = _mH(gvh)
         vtgv = _mm(vh, gv)
-        inner = inner + s.unsqueeze(-1) * ((vtgv - _mT(vtgv)) / e)
+        inner = inner + s.unsqueeze(-1) * ((vtgv - _mH(vtgv)) / e)
+    if u._data.dtype.kind == "c":
+        # skew(X) has an imaginary diagonal for complex X, and E's diagonal is a
+        # placeholder: drop those entries; the phase of each singular pair instead
+        # contributes i Im(diag(U^H G_U)) / S (Wan & Zhang, complex SVD backward)
+        off = 1 - _eye_like(u, k)
+        inner = inner * off + (_diag_embed(gs).to(u.dtype) if gs is not None else 0) * 0
+        if gu is not None:
+            phase = _diagonal(utgu).imag / s
+            inner = inner + _diag_embed(phase).to(u.dtype) * Tensor._make(
+                np.array(1j, u._data.dtype))
+        if gs is not None:
+            inner = inner + _diag_embed(gs).to(u.dtype)
     ga = _mm(_mm(u, inner), vh)
     m, n = u.shape[-2], v.shape[-2]
     if gu is not None and m > k:
-        proj = gu - _mm(u, _mm(_mT(u), gu))
+        proj = gu - _mm(u, _mm(_mH(u), gu))
         ga = ga + _mm(proj / s.unsqueeze(-2), vh)
     if gvh is not None and n > k:
-        gv = _mT(gvh)
+        gv = _mH(gvh)
         proj = gv - _mm(v, _mm(vh, gv))
-        ga = ga + _mm(u, _mT(proj / s.unsqueeze(-2)))
+        ga = ga + _mm(u, _mH(proj / s.unsqueeze(-2)))
     return ga
 
 
@@ -702,7 +737,7 @@ def svd(input, some=True, compute_uv=True) -> tuple:
         m, n = input.shape[-2], input.shape[-1]
         return torch_svd_result(Tensor._make(np.zeros(b + (m, m), dt)), s,
                                 Tensor._make(np.zeros(b + (n, n), dt)))
-    return torch_svd_result(u, s, _mT(vh))
+    return torch_svd_result(u, s, _mH(vh))
 
 
 # ---------------------------------------------------------------------------------------
@@ -722,8 +757,8 @@ class Eigh(Primitive):
         self.num_outputs = 2 if compute_v else 1
         if compute_v:
             w, v = np.linalg.eigh(a, UPLO=uplo)
-            return np.asarray(w, a.dtype), v
-        return np.asarray(np.linalg.eigvalsh(a, UPLO=uplo), a.dtype)
+            return np.asarray(w, _real(a.dtype)), v
+        return np.asarray(np.linalg.eigvalsh(a, UPLO=uplo), _real(a.dtype))
 
     def _record(self, out, inputs):
         result = super()._record(out, inputs)
@@ -733,12 +768,12 @@ class Eigh(Primitive):
     def backward(self, *grads):
         w, v = self.saved_tensors
         gw, gv = grads
-        inner = _diag_embed(gw) if gw is not None else 0
+        inner = _diag_embed(gw).to(v.dtype) if gw is not None else 0
         if gv is not None:
-            vtgv = _mm(_mT(v), gv)
+            vtgv = _mm(_mH(v), gv)
             e = w.unsqueeze(-2) - w.unsqueeze(-1) + _eye_like(w, w.shape[-1])
-            inner = inner + 0.5 * (vtgv - _mT(vtgv)) / e
-        return _mm(_mm(v, inner), _mT(v))
+            inner = inner + 0.5 * (vtgv - _mH(vtgv)) / e
+        return _mm(_mm(v, inner), _mH(v))
 
 
 def _eigh(A, UPLO="L", compute_v=True):  # noqa: N803
@@ -777,15 +812,15 @@ def _pinv_array(a: np.ndarray, atol, rtol, hermitian: bool) -> np.ndarray:
 def _pinv_backward(a: Tensor, p: Tensor, g: Tensor) -> Tensor:
     """torch's pinv_backward: the gradient of P = pinv(A) for a rank-preserving change."""
     m, n = a.shape[-2], a.shape[-1]
-    p_t, g_t = _mT(p), _mT(g)
+    p_t, g_t = _mH(p), _mH(g)
     if m <= n:
         k = _mm(g_t, p)
         kp_t = _mm(k, p_t)
-        return (-_mT(_mm(p, k)) + kp_t - _mm(_mm(a, p), kp_t)
+        return (-_mH(_mm(p, k)) + kp_t - _mm(_mm(a, p), kp_t)
                 + _mm(_mm(p_t, p), g_t - _mm(k, a)))
     k = _mm(p, g_t)
     p_tk = _mm(p_t, k)
-    return (-_mT(_mm(k, p)) + _mm(_mm(g_t - _mm(a, k), p), p_t) + p_tk
+    return (-_mH(_mm(k, p)) + _mm(_mm(g_t - _mm(a, k), p), p_t) + p_tk
             - _mm(_mm(p_tk, p), a))
 
 
@@ -854,7 +889,8 @@ class Lstsq(Primitive):
         bm = b[..., None] if vector else b
         x = self.p @ bm
         self.r = a @ x - bm
-        res = (self.r * self.r).sum(-2) if with_residuals else np.empty((0,), a.dtype)
+        res = ((self.r.conj() * self.r).real.sum(-2) if with_residuals
+               else np.empty((0,), _real(a.dtype)))
         return (x[..., 0] if vector else x), res
 
     def _record(self, out, inputs):
@@ -870,11 +906,11 @@ class Lstsq(Primitive):
             grad = grad.unsqueeze(-1) if grad is not None else None
         ga = gb = None
         if grad is not None:
-            gb = _mm(_mT(p), grad)
-            ga = _pinv_backward(a, p, _mm(grad, _mT(b))) if a._requires_grad else None
+            gb = _mm(_mH(p), grad)
+            ga = _pinv_backward(a, p, _mm(grad, _mH(b))) if a._requires_grad else None
         if grad_res is not None and grad_res.numel():
-            rg = 2 * r * grad_res.unsqueeze(-2)
-            ga = _mm(rg, _mT(x)) if ga is None else ga + _mm(rg, _mT(x))
+            rg = 2 * r * grad_res.unsqueeze(-2).to(r.dtype)
+            ga = _mm(rg, _mH(x)) if ga is None else ga + _mm(rg, _mH(x))
             gb = -rg if gb is None else gb - rg
         if gb is not None and self.vector:
             gb = gb.squeeze(-1)
@@ -895,7 +931,7 @@ def _lstsq(A, B, rcond=None, *, driver=None) -> tuple:
         raise RuntimeError("torch.linalg.lstsq: parameter `driver` should be one of "
                            "(gels, gelsy, gelsd, gelss)")
     dt = A._data.dtype
-    s = np.asarray(np.linalg.svd(A._data, compute_uv=False), dt)
+    s = np.asarray(np.linalg.svd(A._data, compute_uv=False), _real(dt))
     smax = s.max(axis=-1, keepdims=True) if s.shape[-1] else np.zeros(s.shape[:-1] + (1,))
     rank = (s > rcond * smax).sum(-1).astype(np.int64)
     # what each LAPACK driver fills in: gelsy (the CPU default) no residuals and no
@@ -903,7 +939,7 @@ def _lstsq(A, B, rcond=None, *, driver=None) -> tuple:
     with_residuals = driver != "gelsy" and m > n and (driver == "gels" or np.all(rank == n))
     x, residuals = Lstsq.apply(A, B, rcond=rcond, vector=vector,
                                with_residuals=bool(with_residuals))
-    empty = Tensor._make(np.empty((0,), dt))
+    empty = Tensor._make(np.empty((0,), _real(dt)))
     rank_t = Tensor._make(np.empty((0,), np.int64)) if driver == "gels" else Tensor._make(rank)
     s_t = Tensor._make(s) if driver in ("gelsd", "gelss") else empty
     return lstsq_result(x, residuals, rank_t, s_t)

@@ -82,22 +82,30 @@ class MatMul(Primitive):
 
     def backward(self, grad):
         a, b = self.saved_tensors
+        need_a, need_b = a._requires_grad, b._requires_grad
+        a, b = _conj_if_complex(a, b)
         if a.ndim == 1 and b.ndim == 1:  # dot: grad is a scalar
-            return (grad * b if a._requires_grad else None,
-                    grad * a if b._requires_grad else None)
+            return (grad * b if need_a else None,
+                    grad * a if need_b else None)
         a2 = a.unsqueeze(0) if a.ndim == 1 else a
         b2 = b.unsqueeze(-1) if b.ndim == 1 else b
         if a.ndim == 1:
             grad = grad.unsqueeze(-2)
         if b.ndim == 1:
             grad = grad.unsqueeze(-1)
-        grad_a = matmul(grad, b2.mT) if a._requires_grad else None
-        grad_b = matmul(a2.mT, grad) if b._requires_grad else None
+        grad_a = matmul(grad, b2.mT) if need_a else None
+        grad_b = matmul(a2.mT, grad) if need_b else None
         if grad_a is not None and a.ndim == 1:
             grad_a = grad_a.squeeze(-2)
         if grad_b is not None and b.ndim == 1:
             grad_b = grad_b.squeeze(-1)
         return grad_a, grad_b
+
+
+def _conj_if_complex(*tensors):
+    """Complex gradients use the conjugates of the other operands (torch's convention:
+    grad_a = grad @ b^H), which for real tensors are the tensors themselves."""
+    return tuple(t.conj() if t._data.dtype.kind == "c" else t for t in tensors)
 
 
 def matmul(input, other) -> Tensor:
@@ -283,10 +291,12 @@ class Addmm(Primitive):
 
     def backward(self, grad):
         m1, m2 = self.saved_tensors
+        need_m1, need_m2 = m1._requires_grad, m2._requires_grad
+        m1, m2 = _conj_if_complex(m1, m2)
         grad_bias = grad if self.beta == 1 else grad * self.beta
         g = grad if self.alpha == 1 else grad * self.alpha
-        grad_m1 = mm(g, m2.t()) if m1._requires_grad else None
-        grad_m2 = mm(m1.t(), g) if m2._requires_grad else None
+        grad_m1 = mm(g, m2.t()) if need_m1 else None
+        grad_m2 = mm(m1.t(), g) if need_m2 else None
         return grad_bias, grad_m1, grad_m2
 
 
@@ -356,7 +366,7 @@ class Einsum(Primitive):
             available = set(self.output_subs).union(*[set(s) for s, _ in others])
             kept = "".join(c for c in dict.fromkeys(subs) if c in available)
             g = _einsum_raw([self.output_subs] + [s for s, _ in others], kept,
-                            [grad] + [t for _, t in others])
+                            [grad] + list(_conj_if_complex(*[t for _, t in others])))
             grads.append(_restore_missing(g, kept, subs, self.shapes[i]))
         return tuple(grads)
 

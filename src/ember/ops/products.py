@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 
 from ..tensor import Tensor
-from .linalg import bmm, mm, mv
+from .linalg import _conj_if_complex, bmm, mm, mv
 from .primitive import Primitive
 
 __all__ = ["addbmm", "addmv", "addr", "baddbmm", "chain_matmul", "cross", "ger", "kron",
@@ -102,8 +102,10 @@ class Cross(Primitive):
 
     def backward(self, grad):
         a, b = self.saved_tensors
-        ga = Cross.apply(b, grad, dim=self.dim) if a._requires_grad else None
-        gb = Cross.apply(grad, a, dim=self.dim) if b._requires_grad else None
+        need_a, need_b = a._requires_grad, b._requires_grad
+        a, b = _conj_if_complex(a, b)
+        ga = Cross.apply(b, grad, dim=self.dim) if need_a else None
+        gb = Cross.apply(grad, a, dim=self.dim) if need_b else None
         return ga, gb
 
 
@@ -193,23 +195,25 @@ class AddProduct(Primitive):
 
     def backward(self, grad):
         m1, m2 = self.saved_tensors
+        need_m1, need_m2 = m1._requires_grad, m2._requires_grad
+        m1, m2 = _conj_if_complex(m1, m2)
         g_bias = grad if self.beta == 1 else grad * self.beta
         g = grad if self.alpha == 1 else grad * self.alpha
         g1 = g2 = None
         kind = self.kind
         if kind == "baddbmm":
-            g1 = bmm(g, m2.mT) if m1._requires_grad else None
-            g2 = bmm(m1.mT, g) if m2._requires_grad else None
+            g1 = bmm(g, m2.mT) if need_m1 else None
+            g2 = bmm(m1.mT, g) if need_m2 else None
         elif kind == "addbmm":
             gb = g.unsqueeze(0).expand((m1.shape[0],) + tuple(g.shape))
-            g1 = bmm(gb, m2.mT) if m1._requires_grad else None
-            g2 = bmm(m1.mT, gb) if m2._requires_grad else None
+            g1 = bmm(gb, m2.mT) if need_m1 else None
+            g2 = bmm(m1.mT, gb) if need_m2 else None
         elif kind == "addmv":
-            g1 = outer(g, m2) if m1._requires_grad else None
-            g2 = mv(m1.t(), g) if m2._requires_grad else None
+            g1 = outer(g, m2) if need_m1 else None
+            g2 = mv(m1.t(), g) if need_m2 else None
         else:
-            g1 = mv(g, m2) if m1._requires_grad else None
-            g2 = mv(g.t(), m1) if m2._requires_grad else None
+            g1 = mv(g, m2) if need_m1 else None
+            g2 = mv(g.t(), m1) if need_m2 else None
         return g_bias, g1, g2
 
 
