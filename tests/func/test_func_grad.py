@@ -156,3 +156,29 @@ def test_gradcheck_style_finite_differences_float64():
     fd = np.array([(f(x + eps * np.eye(4)[i]) - f(x - eps * np.eye(4)[i])) / (2 * eps)
                    for i in range(4)])
     np.testing.assert_allclose(g, fd, rtol=1e-6)
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.func.grad(lambda v: v.sum(), argnums=2)(lib.ones(3)),
+    lambda lib: lib.func.grad(lambda v: v.sum(), argnums=1.0)(lib.ones(3)),
+    lambda lib: lib.func.grad(lambda v: 1.0)(lib.ones(3)),
+    lambda lib: lib.func.grad(lambda v: v.sum(), has_aux=True)(lib.ones(3)),
+    lambda lib: lib.func.grad(lambda v: v.sum())(1.0),
+    lambda lib: lib.func.jacrev(lambda v: v.sum(), argnums=())(lib.ones(3)),
+])
+def test_errors_match_torch(call):
+    got = []
+    for lib in (ember, torch):
+        with pytest.raises(Exception) as info:
+            call(lib)
+        got.append((type(info.value), str(info.value)))
+    assert got[0] == got[1]
+
+
+def test_vjp_cotangent_shape_error():
+    got = []
+    for lib in (ember, torch):
+        with pytest.raises(RuntimeError) as info:
+            lib.func.vjp(lambda v: v, lib.ones(3))[1](lib.ones(2))
+        got.append(str(info.value).replace("torch.", "ember."))
+    assert got[0] == got[1]

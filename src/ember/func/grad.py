@@ -76,8 +76,7 @@ def _prepare(args, argnums, name):
         views, phys = [], []
         for t in flat:
             if not isinstance(t, Tensor):
-                raise RuntimeError(f"{name}: Expected f(*args) to return a scalar Tensor... "
-                                   f"argument {a} holds a {type(t).__name__}")
+                raise ValueError(f"Thing passed to transform API must be Tensor, got {type(t)}")
             v, p = make_leaf(t)
             views.append(v)
             phys.append(p)
