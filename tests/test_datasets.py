@@ -32,8 +32,9 @@ def _cache(monkeypatch):
     monkeypatch.setenv("EMBER_HOME", CACHE)
 
 
-def test_mnist1d_is_the_papers_dataset(paper):
-    train, test = datasets.MNIST1D(train=True), datasets.MNIST1D(train=False)
+def test_mnist1d_is_the_papers_dataset(paper, tmp_path):
+    train = datasets.MNIST1D(root=tmp_path, train=True)   # a real build, then the cache
+    test = datasets.MNIST1D(root=tmp_path, train=False)
     assert len(train) == 4000 and len(test) == 1000
     assert train.data.shape == (4000, 40) and train.data.dtype == ember.float32
     assert train.targets.dtype == ember.int64
@@ -47,19 +48,38 @@ def test_mnist1d_is_the_papers_dataset(paper):
     assert sorted(set(paper["y"].tolist())) == list(range(10))
 
 
-def test_mnist1d_built_once_then_read_from_the_cache(tmp_path, paper):
+@pytest.fixture
+def builds(monkeypatch, paper):
+    """Count builds; each returns the paper's arrays (without generating them again)."""
+    from ember.datasets import small
+
+    calls = []
+
+    def build():
+        calls.append(1)
+        return {"x": paper["x"].astype(np.float32), "y": paper["y"].astype(np.int64),
+                "x_test": paper["x_test"].astype(np.float32),
+                "y_test": paper["y_test"].astype(np.int64),
+                "t": np.asarray(paper["t"], dtype=np.float32)}
+    monkeypatch.setattr(small, "build_mnist1d", build)
+    return calls
+
+
+def test_mnist1d_built_once_then_read_from_the_cache(tmp_path, paper, builds):
     ds = datasets.MNIST1D(root=tmp_path)
+    assert builds == [1]
     assert (tmp_path / "mnist1d.npz").is_file()
     np.testing.assert_array_equal(ds.data.numpy(), paper["x"].astype(np.float32))
     stamp = (tmp_path / "mnist1d.npz").stat().st_mtime_ns
     again = datasets.MNIST1D(root=tmp_path, train=False)
-    assert (tmp_path / "mnist1d.npz").stat().st_mtime_ns == stamp
+    assert (tmp_path / "mnist1d.npz").stat().st_mtime_ns == stamp and builds == [1]
     np.testing.assert_array_equal(again.targets.numpy(), paper["y_test"])
 
 
-def test_mnist1d_damaged_cache_is_rebuilt(tmp_path, paper):
+def test_mnist1d_damaged_cache_is_rebuilt(tmp_path, paper, builds):
     (tmp_path / "mnist1d.npz").write_bytes(b"not a zip file")
     ds = datasets.MNIST1D(root=tmp_path, train=False)
+    assert builds == [1]
     np.testing.assert_array_equal(ds.data.numpy(), paper["x_test"].astype(np.float32))
 
 

@@ -76,6 +76,25 @@ class MNIST1D(ArrayDataset):
         super().__init__(data, targets, transform, target_transform)
 
 
+def load_digits_arrays() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's bundled digits as (images (1797, 8, 8) float64, targets int64).
+
+    Reads the CSV file that `sklearn.datasets.load_digits` reads, found without importing
+    scikit-learn (whose import takes seconds); falls back to `load_digits` itself.
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec("sklearn")
+    if spec is not None and spec.submodule_search_locations:
+        path = pathlib.Path(list(spec.submodule_search_locations)[0])
+        path = path / "datasets" / "data" / "digits.csv.gz"
+        if path.is_file():
+            data = np.loadtxt(path, delimiter=",")
+            return data[:, :-1].reshape(-1, 8, 8), data[:, -1].astype(np.int64)
+    d = _need("sklearn.datasets", "scikit-learn").load_digits()
+    return d.images, d.target.astype(np.int64)
+
+
 class Digits(ArrayDataset):
     """scikit-learn's 8x8 handwritten digits (1797 images, values 0-16 scaled to [0, 1]),
     as float32 images of shape (1, 8, 8).
@@ -89,9 +108,7 @@ class Digits(ArrayDataset):
                  split: str | None = None) -> None:
         self.split = check_split(train, split)
         self.root = root
-        sk = _need("sklearn.datasets", "scikit-learn")
-        d = sk.load_digits()
-        images = (d.images / 16.0).astype(np.float32)[:, None]
-        targets = d.target.astype(np.int64)
+        images, targets = load_digits_arrays()
+        images = (images / 16.0).astype(np.float32)[:, None]
         sl = slice(None, self.n_train) if self.split == "train" else slice(self.n_train, None)
         super().__init__(images[sl], targets[sl], transform, target_transform)

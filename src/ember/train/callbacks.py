@@ -23,8 +23,10 @@ class ProgressBar(Callback):
     Falls back to plain lines when tqdm is not installed.
     """
 
-    def __init__(self, file=None, leave: bool = True, print_metrics: bool = True) -> None:
+    def __init__(self, file=None, leave: bool = True, print_metrics: bool = True,
+                 **tqdm_kwargs) -> None:
         self.file, self.leave, self.print_metrics = file, leave, print_metrics
+        self.tqdm_kwargs = tqdm_kwargs   # e.g. mininterval=0 to redraw on every batch
         self.bar = None
 
     def before_epoch(self, learn) -> None:
@@ -36,13 +38,12 @@ class ProgressBar(Callback):
         total = len(learn.train_dl) if hasattr(learn.train_dl, "__len__") else None
         self.bar = tqdm(total=total, desc=f"epoch {learn.epoch + 1}/{learn.epochs_target}",
                         file=self.file or sys.stderr, leave=self.leave, dynamic_ncols=True,
-                        unit="batch")
+                        unit="batch", **self.tqdm_kwargs)
 
     def after_batch(self, learn) -> None:
         if self.bar is not None:
+            self.bar.set_postfix(loss=f"{learn.loss_value:.4f}", refresh=False)
             self.bar.update(1)
-            if learn.iteration % 5 == 0 or self.bar.n == self.bar.total:
-                self.bar.set_postfix(loss=f"{learn.loss_value:.4f}", refresh=False)
 
     def after_epoch(self, learn) -> None:
         line = format_record(learn.record)

@@ -47,7 +47,8 @@ def plot_losses(losses, history, path, title=None, batches_per_epoch=None) -> pa
     ax.set_xlabel("batch")
     ax.set_ylabel("loss")
     ax.set_yscale("log" if len(losses) and min(losses) > 0 else "linear")
-    ax.legend()
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend()
     ax.grid(alpha=0.3)
     ax.set_title(title or "loss")
     if metric_keys:
