@@ -511,3 +511,53 @@ def test_cholesky_ex_reports_the_failing_minor():
 ])
 def test_more_bad_inputs_raise_like_torch(fn):
     check_error(fn, randn(2, 2))
+
+
+# ---- complex inputs -----------------------------------------------------------------
+
+
+def crandn(*shape):
+    return (RNG.standard_normal(shape) + 1j * RNG.standard_normal(shape)).astype(np.complex128)
+
+
+def _real_loss_check(fn, *arrays):
+    """Complex outputs are reduced to a real loss in both libraries before comparing
+    gradients (check backpropagates a real random cotangent)."""
+    check(lambda t, *xs: tuple(o.real if o.is_complex() else o for o in _tuple(fn(t, *xs))),
+          *arrays, check_grad_fn=False)  # (torch names .real SelectBackward0)
+
+
+def _tuple(x):
+    return tuple(x) if isinstance(x, tuple) else (x,)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda t, a: t.linalg.det(a),
+    lambda t, a: t.linalg.slogdet(a),
+    lambda t, a: t.linalg.inv(a),
+    lambda t, a: t.linalg.solve(a, a[..., :1, :].mH),
+    lambda t, a: t.linalg.pinv(a),
+    lambda t, a: t.linalg.svdvals(a),
+    lambda t, a: t.linalg.matrix_norm(a, "nuc"),
+    lambda t, a: t.linalg.vector_norm(a, 3),
+    lambda t, a: t.linalg.vecdot(a, a.flip(-1)),
+    lambda t, a: t.linalg.qr(a),
+    lambda t, a: (lambda r: (r.S, (r.U * r.S.to(r.U.dtype)) @ r.Vh))(
+        t.linalg.svd(a, full_matrices=False)),
+    lambda t, a: a @ a.mH,
+    lambda t, a: t.einsum("ij,kj->ik", a, a),
+])
+def test_complex_values_and_gradients(fn):
+    a = crandn(3, 3) + 3 * np.eye(3)
+    _real_loss_check(fn, a)
+
+
+def test_complex_hermitian_decompositions():
+    a = crandn(3, 3)
+    h = a @ a.conj().T + 3 * np.eye(3)
+    _real_loss_check(lambda t, a: t.linalg.cholesky(a, upper=True), h)
+    _real_loss_check(lambda t, a: t.linalg.eigvalsh(a), h)
+    _real_loss_check(lambda t, a: (lambda r: (r.eigenvalues, (r.eigenvectors * r.eigenvalues.to(
+        a.dtype)) @ r.eigenvectors.mH))(t.linalg.eigh(a)), h)
+    _real_loss_check(lambda t, a, b: t.linalg.lstsq(a, b, driver="gelsd")[:2], crandn(4, 3),
+                     crandn(4, 2))

@@ -57,19 +57,29 @@ class VectorNorm(Primitive):
                 grad = grad.unsqueeze(d)
                 norm = norm.unsqueeze(d)
         from ..ops.elementwise import where
-        zero = Tensor._make(np.zeros((), x._data.dtype))
+        zero = Tensor._make(np.zeros((), norm._data.dtype))
         if p == 0:
             return x * zero
+        sgn = _sgn(x, zero)
         if p == 1:
-            return grad * x.sign()
+            return grad * sgn
         if p == 2:
             return x * where(norm == 0, zero, grad / norm)
         if p in (math.inf, -math.inf):
             hits = (x.abs() == norm).to(x.dtype)
             count = hits.sum(self.dims, keepdim=True)
-            return grad * x.sign() * hits / count
+            return grad * sgn * hits / count
         scale = where(norm == 0, zero, grad / norm ** (p - 1))
-        return x.sign() * x.abs() ** (p - 1) * scale
+        return sgn * x.abs() ** (p - 1) * scale
+
+
+def _sgn(x: Tensor, zero: Tensor) -> Tensor:
+    """x / |x| (0 at 0): the sign for real x, the phase for complex x."""
+    if x._data.dtype.kind != "c":
+        return x.sign()
+    from ..ops.elementwise import where
+    mag = x.abs()
+    return where(mag == 0, zero.to(x.dtype), x / where(mag == 0, zero + 1, mag).to(x.dtype))
 
 
 def _dims(x: Tensor, dim):
