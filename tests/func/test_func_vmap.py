@@ -436,3 +436,34 @@ def test_batched_tensor_repr_inside_nested_vmap():
             return v
         lib.vmap(lib.vmap(f))(lib.arange(6.0).reshape(2, 3))
     assert seen["ember"] == seen["torch"]
+
+
+POINTWISE = [
+    ("sin", lambda lib, v, w: lib.sin(v)), ("cos", lambda lib, v, w: v.cos()),
+    ("atan2", lambda lib, v, w: lib.atan2(v, w)), ("hypot", lambda lib, v, w: lib.hypot(v, w)),
+    ("fmod", lambda lib, v, w: lib.fmod(v, w)),
+    ("remainder", lambda lib, v, w: lib.remainder(v, w)),
+    ("lerp", lambda lib, v, w: lib.lerp(v, w, 0.3)),
+    ("addcmul", lambda lib, v, w: lib.addcmul(v, w, w, value=0.5)),
+    ("addcdiv", lambda lib, v, w: lib.addcdiv(v, w, w.abs() + 1)),
+    ("rsqrt", lambda lib, v, w: lib.rsqrt(v.abs() + 1)), ("erfc", lambda lib, v, w: lib.erfc(v)),
+    ("round", lambda lib, v, w: lib.round(v * 10)), ("frac", lambda lib, v, w: lib.frac(v)),
+    ("xlogy", lambda lib, v, w: lib.xlogy(v, w.abs())),
+    ("cumsum", lambda lib, v, w: lib.cumsum(v, 0)), ("cumprod", lambda lib, v, w: v.cumprod(-1)),
+    ("logcumsumexp", lambda lib, v, w: lib.logcumsumexp(v, 0)),
+    ("cummax", lambda lib, v, w: lib.cummax(v, 0)[0]),
+]
+
+
+@pytest.mark.parametrize("name, op", POINTWISE, ids=[n for n, _ in POINTWISE])
+def test_pointwise_and_scan_ops_have_rules(name, op):
+    if not hasattr(ember, name):
+        pytest.skip(f"ember.{name} is not there yet")
+    x, y = arr(4, 3), arr(3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        e = ember.vmap(lambda v, w: op(ember, v, w), in_dims=(0, None))(ember.tensor(x),
+                                                                        ember.tensor(y))
+    t = torch.vmap(lambda v, w: op(torch, v, w), in_dims=(0, None))(torch.tensor(x),
+                                                                    torch.tensor(y))
+    assert_same(e, t)

@@ -92,11 +92,6 @@ class _LogicalArray(np.ndarray):
             return super().__array_function__(func, types, args, kwargs)
         if func is np.copyto:
             return _copy_into_batched(*args, **kwargs)
-        if func is np.where and len(args) == 3:
-            # ember.where runs Where.forward itself, then Where.finish, which the
-            # interpreter routes to the batching rule; this placeholder never gets used
-            shape = np.broadcast_shapes(*(np.shape(a) for a in args))
-            return np.empty(shape, np.result_type(*args[1:])).view(_LogicalArray)
         raise RuntimeError(
             f"vmap: np.{func.__name__} was called on the array of a BatchedTensor; this "
             "ember op computes on arrays directly (outside a Primitive) and has no batching "
@@ -583,6 +578,33 @@ def _register_nn_rules() -> None:
 _register_nn_rules()
 
 
+def _register_more_families() -> None:
+    """Pointwise ops and scans of the other families (looked up by name: a family that
+    lacks one simply keeps the loop fallback for it)."""
+    import importlib
+    table = {
+        "pointwise": (elementwise_rule, (
+            "_Unary", "_Rounding", "Atan2", "Copysign", "Fmax", "Fmin", "Fmod", "Hypot",
+            "Remainder", "Xlogy", "Lerp", "Addcdiv", "Addcmul", "Logit", "NanToNum", "Round",
+            "Rsqrt", "Sgn", "Erfc", "Erfinv", "Frac", "Deg2Rad", "Rad2Deg", "Angle", "Real",
+            "Imag", "ConjPhysical", "Complex")),
+        "loss": (elementwise_rule, ("_LogSigmoid", "_Xlogy", "_ClampMinNoGrad")),
+        "scan": (_dim_op_rule, ("Cumsum", "Cumprod", "Logcumsumexp", "CumExtremum")),
+    }
+    for module_name, (fn, names) in table.items():
+        try:
+            module = importlib.import_module(f"ember.ops.{module_name}")
+        except ImportError:
+            continue
+        for name in names:
+            cls = getattr(module, name, None)
+            if isinstance(cls, type) and issubclass(cls, Primitive):
+                RULES[cls] = fn
+
+
+_register_more_families()
+
+
 # ---- randomness and the loop fallback ---------------------------------------------------
 
 def _random_classes():
@@ -680,6 +702,29 @@ def _guard_draw(original):
     return draw
 
 
+def _make_forward(original):
+    def forward(self, *arrays, **params):
+        if any(isinstance(a, _LogicalArray) for a in arrays):
+            # a wrapper that runs forward itself (then finish, routed to the rule below):
+            # hand it a placeholder of the logical result's shape
+            arrs = [a for a in arrays if isinstance(a, np.ndarray)]
+            shape = np.broadcast_shapes(*(a.shape for a in arrs))
+            return np.empty(shape, np.result_type(*arrs))
+        return original(self, *arrays, **params)
+    return forward
+
+
+def _direct_forward_classes():
+    """Primitives whose wrappers call `forward` and `finish` themselves (not `apply`)."""
+    import importlib
+    found = [elementwise.Where]
+    try:
+        found.append(importlib.import_module("ember.ops.pointwise").Lerp)
+    except (ImportError, AttributeError):
+        pass
+    return found
+
+
 def _make_finish(original):
     def finish(self, out, inputs):
         if any(isinstance(x, BatchedTensor) for x in inputs):
@@ -704,9 +749,12 @@ def install() -> None:
             original = c.__dict__["apply"].__func__
             _installed.append((c, "apply", c.__dict__["apply"]))
             c.apply = _make_apply(original)
-    # ember.where calls Where.forward and .finish directly (not through apply)
-    _installed.append((elementwise.Where, "finish", elementwise.Where.__dict__.get("finish")))
-    elementwise.Where.finish = _make_finish(Primitive.finish)
+    # ember.where and lerp call forward and finish directly (not through apply)
+    for c in _direct_forward_classes():
+        _installed.append((c, "finish", c.__dict__.get("finish")))
+        _installed.append((c, "forward", c.__dict__.get("forward")))
+        c.finish = _make_finish(c.finish)
+        c.forward = _make_forward(c.forward)
     # every draw from a generator goes through these: refuse them in 'error' mode
     from ..random import Generator
     for name in ("random", "random64"):
