@@ -467,3 +467,35 @@ def test_pointwise_and_scan_ops_have_rules(name, op):
     t = torch.vmap(lambda v, w: op(torch, v, w), in_dims=(0, None))(torch.tensor(x),
                                                                     torch.tensor(y))
     assert_same(e, t)
+
+
+ACTIVATIONS = ["gelu", "silu", "mish", "softplus", "elu", "selu", "celu", "leaky_relu",
+               "hardtanh", "hardswish", "hardsigmoid", "logsigmoid", "softshrink", "hardshrink",
+               "relu6", "tanhshrink", "softsign"]
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_activations_and_their_per_example_gradients(name, dtype):
+    x = arr(4, 6, dtype=dtype)
+    outs = []
+    for lib in (ember, torch):
+        fn = getattr(lib.nn.functional, name)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            y = lib.vmap(fn)(lib.tensor(x))
+            g = lib.vmap(lib.func.grad(lambda v, fn=fn: fn(v).sum()))(lib.tensor(x))
+        outs.append((y, g))
+    assert_same(outs[0], outs[1])
+
+
+def test_glu_and_prelu():
+    x, w = arr(3, 4, 6), np.array([0.25], np.float32)
+    outs = []
+    for lib in (ember, torch):
+        F = lib.nn.functional
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            outs.append(lib.vmap(lambda v, p, F=F: (F.glu(v, -1), F.glu(v, 0), F.prelu(v, p)),
+                                 in_dims=(0, None))(lib.tensor(x), lib.tensor(w)))
+    assert_same(outs[0], outs[1])

@@ -21,6 +21,7 @@ Outside vmap nothing is patched, so the hot path of every op is untouched.
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import warnings
 
@@ -317,7 +318,8 @@ def elementwise_rule(cls, args, params):
     tensors = [a for a in args if isinstance(a, Tensor)]
     rank = max(logical_ndim(a) for a in tensors)
     target = None
-    if issubclass(cls, elementwise.BinaryPrimitive) and len(tensors) == 2:
+    binary = getattr(elementwise, "BinaryPrimitive", None)
+    if binary is not None and issubclass(cls, binary) and len(tensors) == 2:
         # torch promotes by *logical* rank (a 0-d operand stays a 0-d operand)
         target = dtypes.result_type(*(_stand_in(a) for a in args))
     new = []
@@ -400,9 +402,13 @@ def _register_rules() -> None:
             if isinstance(obj, type) and issubclass(obj, Primitive) and obj.__module__ == \
                     module.__name__:
                 ew.append(obj)
-    not_elementwise = {"Softmax", "LogSoftmax", "Glu", "Prelu", "RreluWithNoise"}
+    # a primitive of these families is elementwise unless its forward takes a dim, a
+    # shape, an index or a weight (softmax, glu, prelu...) or draws random numbers
+    not_elementwise = {"dim", "dims", "axis", "shape", "size", "weight", "generator", "key",
+                       "index", "values"}
     for cls in ew:
-        if cls.__name__ not in not_elementwise and not cls.__name__.startswith("_"):
+        params = set(inspect.signature(cls.forward).parameters)
+        if not params & not_elementwise and not cls.__name__.startswith("_"):
             RULES[cls] = elementwise_rule
     for name in ("Clone",):
         if hasattr(shape, name):
@@ -420,15 +426,17 @@ def _register_rules() -> None:
     for name in ("Softmax", "LogSoftmax", "Glu"):
         if hasattr(activation, name):
             RULES[getattr(activation, name)] = _dim_op_rule
-    RULES[shape.Unbind] = _dim_op_rule
-    RULES[shape.Narrow] = _dim_op_rule
-    RULES[shape.Unsqueeze] = lambda c, a, p: _dim_op_rule(c, a, p, extra_rank=1)
+    for name in ("Unbind", "Narrow"):
+        if hasattr(shape, name):
+            RULES[getattr(shape, name)] = _dim_op_rule
+    if hasattr(shape, "Unsqueeze"):
+        RULES[shape.Unsqueeze] = lambda c, a, p: _dim_op_rule(c, a, p, extra_rank=1)
 
 
 _register_rules()
 
 
-@rule(shape.Permute)
+@rule(getattr(shape, "Permute", None))
 def _permute(cls, args, params):
     x = args[0]
     k = len(x._levels)
@@ -436,7 +444,7 @@ def _permute(cls, args, params):
     return wrap(cls.apply(x._value, **dict(params, dims=dims)), x._levels)
 
 
-@rule(shape.Squeeze)
+@rule(getattr(shape, "Squeeze", None))
 def _squeeze(cls, args, params):
     x = args[0]
     k = len(x._levels)
@@ -444,7 +452,7 @@ def _squeeze(cls, args, params):
     return wrap(cls.apply(x._value, **dict(params, dims=dims)), x._levels)
 
 
-@rule(shape.Reshape)
+@rule(getattr(shape, "Reshape", None))
 def _reshape(cls, args, params):
     x = args[0]
     k = len(x._levels)
@@ -457,7 +465,7 @@ def _reshape(cls, args, params):
     return wrap(cls.apply(p, **dict(params, shape=new_shape)), x._levels)
 
 
-@rule(shape.Expand)
+@rule(getattr(shape, "Expand", None))
 def _expand(cls, args, params):
     x = args[0]
     k = len(x._levels)
@@ -466,7 +474,7 @@ def _expand(cls, args, params):
     return wrap(cls.apply(p, **dict(params, shape=tuple(p.shape[:k]) + target)), x._levels)
 
 
-@rule(shape.Stack, shape.Cat)
+@rule(getattr(shape, "Stack", None), getattr(shape, "Cat", None))
 def _join(cls, args, params):
     levels = union_levels(args)
     k = len(levels)
@@ -475,7 +483,7 @@ def _join(cls, args, params):
     return wrap(cls.apply(*new, **dict(params, dim=d + k if d >= 0 else d)), levels)
 
 
-@rule(linalg.MatMul)
+@rule(getattr(linalg, "MatMul", None))
 def _matmul(cls, args, params):
     a, b = args
     levels = union_levels(args)
@@ -512,7 +520,7 @@ def _addmm(cls, args, params):
 def _index_rule_factory():
     from ..ops import indexing
 
-    @rule(indexing.Index)
+    @rule(getattr(indexing, "Index", None))
     def _index(cls, args, params):
         """x[key]: basic keys get k leading full slices; advanced keys too when their
         index arrays are adjacent (NumPy then keeps the leading batch dims in place)."""
@@ -717,7 +725,7 @@ def _make_forward(original):
 def _direct_forward_classes():
     """Primitives whose wrappers call `forward` and `finish` themselves (not `apply`)."""
     import importlib
-    found = [elementwise.Where]
+    found = [c for c in (getattr(elementwise, "Where", None),) if c is not None]
     try:
         found.append(importlib.import_module("ember.ops.pointwise").Lerp)
     except (ImportError, AttributeError):
