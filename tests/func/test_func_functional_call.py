@@ -119,3 +119,20 @@ def test_stack_module_state_and_vmap_ensembling():
     close(oe, ot)
     for i, m in enumerate(mse):
         close(oe[i], m(ember.tensor(x)))
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, m: lib.func.functional_call(m, {"0.weight": lib.ones(4, 3), "extra": lib.ones(1)},
+                                            (lib.ones(1, 3),), strict=True),
+    lambda lib, m: lib.func.functional_call(m, ({"0.weight": lib.ones(4, 3)},
+                                                {"0.weight": lib.ones(4, 3)}), (lib.ones(1, 3),)),
+    lambda lib, m: lib.func.functional_call(m, 3, (lib.ones(1, 3),)),
+    lambda lib, m: lib.func.stack_module_state([]),
+])
+def test_errors_match_torch(call):
+    got = []
+    for m, lib in zip(models(), (ember, torch)):
+        with pytest.raises(Exception) as info:
+            call(lib, m)
+        got.append((type(info.value), str(info.value)))
+    assert got[0] == got[1]
