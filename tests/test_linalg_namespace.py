@@ -561,3 +561,83 @@ def test_complex_hermitian_decompositions():
         a.dtype)) @ r.eigenvectors.mH))(t.linalg.eigh(a)), h)
     _real_loss_check(lambda t, a, b: t.linalg.lstsq(a, b, driver="gelsd")[:2], crandn(4, 3),
                      crandn(4, 2))
+
+
+# ---- triangular and Cholesky solves, cond, tensorinv/tensorsolve, vander ------------------
+
+
+@pytest.mark.parametrize("upper", [True, False])
+@pytest.mark.parametrize("left", [True, False])
+@pytest.mark.parametrize("unitriangular", [True, False])
+def test_solve_triangular_reads_one_triangle(upper, left, unitriangular):
+    a = well_conditioned(2, 3, 3)  # full matrix: the other triangle must be ignored
+    b = randn(2, 3, 4, dtype=np.float64) if left else randn(4, 3, dtype=np.float64)
+    check(lambda t, a, b: t.linalg.solve_triangular(a, b, upper=upper, left=left,
+                                                    unitriangular=unitriangular), a, b)
+
+
+def test_solve_triangular_float32_gradgrad_and_errors():
+    check(lambda t, a, b: t.linalg.solve_triangular(a, b, upper=False),
+          well_conditioned(3, 3, dtype=np.float32), randn(3, 2), rtol=1e-4, atol=1e-5)
+    assert gradgradcheck(lambda t, a, b: t.linalg.solve_triangular(a, b, upper=True),
+                         well_conditioned(3, 3), randn(3, 2))
+    check_error(lambda t, a, b: t.linalg.solve_triangular(a, b, upper=True), randn(2, 2),
+                randn(2))
+
+
+@pytest.mark.parametrize("upper", [False, True])
+def test_cholesky_solve_and_inverse(upper):
+    factor = np.linalg.cholesky(spd(2, 3, 3))
+    if upper:
+        factor = np.ascontiguousarray(np.swapaxes(factor, -1, -2))
+    check(lambda t, b, f: t.cholesky_solve(b, f, upper), randn(2, 3, 2, dtype=np.float64),
+          factor)
+    check(lambda t, f: t.cholesky_inverse(f, upper), factor[0])
+    check(lambda t, f: f.cholesky_inverse(upper), factor[0].astype(np.float32), rtol=1e-4,
+          atol=1e-5)
+    assert gradgradcheck(lambda t, f: t.cholesky_inverse(f, upper), factor[0])
+
+
+def test_cholesky_solve_errors():
+    check_error(lambda t, b, f: t.cholesky_solve(b, f), randn(3), randn(3, 3))
+    check_error(lambda t, b, f: t.cholesky_solve(b, f), randn(3, 1),
+                randn(3, 3, dtype=np.float64))
+
+
+@pytest.mark.parametrize("p", [None, 2, -2, "fro", "nuc", 1, -1, math.inf, -math.inf])
+def test_cond(p):
+    a = well_conditioned(2, 3, 3)
+    # (torch's own backward of the norm-based orders fails: values only for those)
+    check(lambda t, a: t.linalg.cond(a, p), a, grad=p in (None, 2, -2))
+    check(lambda t, a: t.linalg.cond(a, p), np.stack([np.ones((2, 2)), np.eye(2)]),
+          grad=False)
+
+
+def test_cond_errors():
+    check_error(lambda t, a: t.linalg.cond(a, 3), randn(2, 2))
+    check_error(lambda t, a: t.linalg.cond(a, "fro"), randn(2, 3))
+
+
+def test_tensorinv_and_tensorsolve():
+    a = well_conditioned(6, 6)
+    check(lambda t, a: t.linalg.tensorinv(a.reshape(2, 3, 6), ind=2), a, check_grad_fn=False)
+    check(lambda t, a, b: t.linalg.tensorsolve(a.reshape(6, 2, 3), b), a,
+          randn(6, dtype=np.float64))
+    check(lambda t, a, b: t.linalg.tensorsolve(a.reshape(3, 6, 2), b, dims=(1,)), a,
+          randn(3, 2, dtype=np.float64))
+    check_error(lambda t, a: t.linalg.tensorinv(a, ind=0), randn(2, 2))
+    check_error(lambda t, a: t.linalg.tensorinv(a.reshape(2, 3, 6), ind=2),
+                np.ones((6, 6), np.float32))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+def test_vander_increasing_powers(dtype):
+    x = (np.arange(4) - 1).astype(dtype)
+    check(lambda t, x: t.linalg.vander(x), x)
+    check(lambda t, x: t.linalg.vander(x, N=3), np.stack([x, x + 1]))
+    check_error(lambda t, x: t.linalg.vander(x, N=1), x)
+
+
+def test_inv_ex_leaves_lapacks_infinities_for_singular_matrices():
+    check(lambda t, a: t.linalg.inv_ex(a), np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0],
+                                                     [1.0, 0.0, 1.0]]), grad=False)

@@ -196,3 +196,20 @@ def test_empty_products():
 ])
 def test_more_bad_product_inputs_raise_like_torch(fn):
     check_error(fn, randn(2, 2))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex128])
+def test_vdot_conjugates_the_first_vector(dtype):
+    a, b = randn(4).astype(dtype), randn(4).astype(dtype)
+    if dtype == np.complex128:
+        a, b = a + 1j * randn(4), b - 2j * randn(4)
+        check(lambda t, a, b: t.vdot(a, b).real, a, b, check_grad_fn=False)
+    else:
+        check(lambda t, a, b: t.vdot(a, b), a, b)
+        check(lambda t, a, b: a.vdot(b), a, b)
+
+
+def test_vdot_gradgrad_and_errors():
+    assert gradgradcheck(lambda t, a, b: t.vdot(a, b), randn(3), randn(3))
+    check_error(lambda t, a, b: t.vdot(a, b), randn(3), randn(4))
+    check_error(lambda t, a, b: t.vdot(a, b), randn(2, 2), randn(4))

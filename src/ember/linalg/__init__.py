@@ -16,11 +16,13 @@ from ..ops.decompositions import _LinAlgError as LinAlgError
 from ..ops.linalg import matmul
 from ..tensor import Tensor
 from .norms import matrix_norm, norm, vector_norm
+from .tensor_ops import cond, tensorinv, tensorsolve, vander
 
 __all__ = [
-    "LinAlgError", "cholesky", "cholesky_ex", "cross", "det", "diagonal", "eigh", "eigvalsh",
-    "inv", "inv_ex", "lstsq", "matmul", "matrix_norm", "matrix_power", "matrix_rank",
-    "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "solve_ex", "svd", "svdvals", "vecdot",
+    "LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eigh",
+    "eigvalsh", "inv", "inv_ex", "lstsq", "matmul", "matrix_norm", "matrix_power",
+    "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "solve_ex",
+    "solve_triangular", "svd", "svdvals", "tensorinv", "tensorsolve", "vander", "vecdot",
     "vector_norm",
 ]
 
@@ -48,6 +50,14 @@ def inv_ex(A, *, check_errors=False) -> tuple:  # noqa: N803
 def solve(A, B, *, left=True) -> Tensor:  # noqa: N803
     """X with A X = B (left=True) or X A = B; B may be a (batch of) vector(s)."""
     return _dec._solve(A, B, left=left)
+
+
+def solve_triangular(A, B, *, upper, left=True, unitriangular=False) -> Tensor:  # noqa: N803
+    """X with A X = B (or X A = B) for triangular A: only its upper/lower triangle is read."""
+    if B.ndim < 2:
+        raise RuntimeError("linalg.solve_triangular: The input tensor B must have at least 2 "
+                           "dimensions.")
+    return _dec._solve_triangular(A, B, upper=upper, left=left, unitriangular=unitriangular)
 
 
 def cholesky(A, *, upper=False) -> Tensor:  # noqa: N803

@@ -23,11 +23,11 @@ from ..autograd import grad_mode
 from ..tensor import Tensor
 from .primitive import Primitive
 
-__all__ = ["cholesky", "det", "inverse", "logdet", "matrix_power", "pinverse", "qr", "slogdet",
-           "svd"]
+__all__ = ["cholesky", "cholesky_inverse", "cholesky_solve", "det", "inverse", "logdet",
+           "matrix_power", "pinverse", "qr", "slogdet", "svd"]
 
-TENSOR_METHODS = ("cholesky", "det", "inverse", "logdet", "matrix_power", "pinverse", "qr",
-                  "slogdet", "svd")
+TENSOR_METHODS = ("cholesky", "cholesky_inverse", "cholesky_solve", "det", "inverse", "logdet",
+                  "matrix_power", "pinverse", "qr", "slogdet", "svd")
 
 
 class _LinAlgError(RuntimeError):
@@ -291,11 +291,10 @@ def _inv_ex(A, *, check_errors=False) -> tuple:
     if singular:
         if check_errors:
             return Inverse.apply(A, fname="linalg.inv_ex")  # raises torch's error
-        from .elementwise import mul
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            out = Tensor._make(np.linalg.pinv(A._data) * np.nan)
-        return inv_ex_result(mul(out, 1), Tensor._make(info))
+        # what LAPACK leaves: the LU solve against the identity, with IEEE infinities
+        eye = np.eye(A.shape[-1], dtype=A._data.dtype)
+        out = np.stack([_lu_solve_ieee(m, eye, transpose=False)[0] for m in flat])
+        return inv_ex_result(Tensor._make(out.reshape(A.shape)), Tensor._make(info))
     return inv_ex_result(Inverse.apply(A), Tensor._make(info))
 
 
@@ -518,6 +517,131 @@ def cholesky(input, upper=False) -> Tensor:
     _check_square(input, "cholesky")
     _check_float(input, "cholesky")
     return Cholesky.apply(input, upper=upper, name="CholeskyBackward0", fname="cholesky")
+
+
+# ---------------------------------------------------------------------------------------
+# triangular solves and solves with a Cholesky factor
+
+
+class SolveTriangular(Primitive):
+    """X with A X = B (left) or X A = B, reading only A's upper or lower triangle (and
+    taking its diagonal as ones when unitriangular).
+
+    Gradients: gB = A^-H G (left) or G A^-H (right), a triangular solve with the other
+    triangle; gA = -gB X^H (left) or -X^H gB (right), kept on A's triangle.
+    """
+
+    grad_fn_name = "LinalgSolveTriangularBackward0"
+    save_inputs = (0,)
+    save_output = True
+
+    def forward(self, a, b, upper, left, unitriangular):
+        self.upper, self.left, self.unitriangular = upper, left, unitriangular
+        tri = np.triu(a) if upper else np.tril(a)
+        if unitriangular:
+            np.einsum("...ii->...i", tri)[...] = 1
+        if left:
+            return np.linalg.solve(tri, b)
+        return np.swapaxes(np.linalg.solve(np.swapaxes(tri, -1, -2), np.swapaxes(b, -1, -2)),
+                           -1, -2)
+
+    def backward(self, grad):
+        a, x = self.saved_tensors
+        gb = SolveTriangular.apply(_mH(a), grad, upper=not self.upper, left=self.left,
+                                   unitriangular=self.unitriangular)
+        if not a._requires_grad:
+            return None, gb
+        ga = -_mm(gb, _mH(x)) if self.left else -_mm(_mH(x), gb)
+        k = 1 if self.unitriangular else 0
+        ga = _mask(ga, lower=False, k=k) if self.upper else _mask(ga, lower=True, k=-k)
+        return ga, gb
+
+
+def _solve_triangular(A, B, *, upper, left=True, unitriangular=False) -> Tensor:  # noqa: N803
+    _check_float(A, "linalg.solve_triangular")
+    if A.dtype is not B.dtype:
+        raise RuntimeError(f"linalg.solve_triangular: Expected A and B to have the same dtype, "
+                           f"but found A of type {_legacy(A)} and B of type {_legacy(B)} "
+                           "instead")
+    _check_square(A, "linalg.solve_triangular")
+    n = A.shape[-1]
+    if (B.shape[-2] if left else B.shape[-1]) != n:
+        raise RuntimeError(f"linalg.solve_triangular: Incompatible shapes of A and B for the "
+                           f"equation {'AX = B' if left else 'XA = B'} ({A.shape[-2]}x{n} and "
+                           f"{B.shape[-2]}x{B.shape[-1]})")
+    batch = np.broadcast_shapes(tuple(A.shape[:-2]), tuple(B.shape[:-2]))
+    A = A.expand(batch + tuple(A.shape[-2:]))
+    B = B.expand(batch + tuple(B.shape[-2:]))
+    return SolveTriangular.apply(A, B, upper=upper, left=left, unitriangular=unitriangular)
+
+
+class CholeskySolve(Primitive):
+    """X with (L L^H) X = B for a Cholesky factor L (U^H U with upper=True).
+
+    Gradients (torch's cholesky_solve_backward): gB = cholesky_solve(G, L);
+    with C = gB X^H + X gB^H, gL = -C L (lower) or -L C (upper).
+    """
+
+    grad_fn_name = "CholeskySolveBackward0"
+    save_inputs = (1,)
+    save_output = True
+
+    def forward(self, b, factor, upper):
+        self.upper = upper
+        full = (np.swapaxes(factor, -1, -2).conj() @ factor if upper
+                else factor @ np.swapaxes(factor, -1, -2).conj())
+        return np.linalg.solve(full, b)
+
+    def backward(self, grad):
+        factor, x = self.saved_tensors
+        gb = CholeskySolve.apply(grad, factor, upper=self.upper)
+        if not factor._requires_grad:
+            return gb, None
+        common = _mm(gb, _mH(x))
+        common = common + _mH(common)
+        return gb, (-_mm(factor, common) if self.upper else -_mm(common, factor))
+
+
+def cholesky_solve(input, input2, upper=False) -> Tensor:
+    """Solve A X = input given A's Cholesky factor `input2` (lower, or upper if asked)."""
+    if input.ndim < 2 or input2.ndim < 2:
+        raise RuntimeError(f"b should have at least 2 dimensions, but has {input.ndim} "
+                           "dimensions instead" if input.ndim < 2 else
+                           f"u should have at least 2 dimensions, but has {input2.ndim} "
+                           "dimensions instead")
+    if input.dtype is not input2.dtype:
+        raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type "
+                           f"{_legacy(input)} and A of type {_legacy(input2)} instead.")
+    batch = np.broadcast_shapes(tuple(input.shape[:-2]), tuple(input2.shape[:-2]))
+    b = input.expand(batch + tuple(input.shape[-2:]))
+    factor = input2.expand(batch + tuple(input2.shape[-2:]))
+    return CholeskySolve.apply(b, factor, upper=upper)
+
+
+class CholeskyInverse(Primitive):
+    """(L L^H)^-1 from a Cholesky factor. Gradient: with C = A^-1 (G + G^H) A^-1,
+    gL = -C L (lower) or -L C (upper)."""
+
+    grad_fn_name = "CholeskyInverseBackward0"
+    save_inputs = (0,)
+    save_output = True
+
+    def forward(self, factor, upper):
+        self.upper = upper
+        full = (np.swapaxes(factor, -1, -2).conj() @ factor if upper
+                else factor @ np.swapaxes(factor, -1, -2).conj())
+        return np.linalg.inv(full)
+
+    def backward(self, grad):
+        factor, inv = self.saved_tensors
+        common = _mm(inv, _mm(grad + _mH(grad), inv))
+        return -_mm(factor, common) if self.upper else -_mm(common, factor)
+
+
+def cholesky_inverse(input, upper=False) -> Tensor:
+    """The inverse of A from its Cholesky factor `input`."""
+    _check_square(input, "cholesky_inverse")
+    return CholeskyInverse.apply(input, upper=upper)
 
 
 # ---------------------------------------------------------------------------------------

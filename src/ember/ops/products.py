@@ -17,9 +17,10 @@ from .linalg import _conj_if_complex, bmm, mm, mv
 from .primitive import Primitive
 
 __all__ = ["addbmm", "addmv", "addr", "baddbmm", "chain_matmul", "cross", "ger", "kron",
-           "outer", "tensordot"]
+           "outer", "tensordot", "vdot"]
 
-TENSOR_METHODS = ("addbmm", "addmv", "addr", "baddbmm", "cross", "ger", "kron", "outer")
+TENSOR_METHODS = ("addbmm", "addmv", "addr", "baddbmm", "cross", "ger", "kron", "outer",
+                  "vdot")
 
 
 def _dims(shape) -> str:
@@ -83,6 +84,36 @@ def outer(input, vec2) -> Tensor:
         if v.ndim != 1:
             raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {v.ndim}-D")
     return input.unsqueeze(-1) * vec2  # MulBackward0, as torch
+
+
+class Vdot(Primitive):
+    """sum(conj(a) * b) of two vectors. Gradients: ga = conj(G) b, gb = G a."""
+
+    grad_fn_name = "VdotBackward0"
+    save_inputs = (0, 1)
+
+    def forward(self, a, b):
+        return np.asarray(np.vdot(a, b), dtype=a.dtype)
+
+    def backward(self, grad):
+        a, b = self.saved_tensors
+        ga = (grad.conj() if grad._data.dtype.kind == "c" else grad) * b
+        return ga if a._requires_grad else None, grad * a if b._requires_grad else None
+
+
+def vdot(input, other) -> Tensor:
+    """Dot product of two 1-D tensors, conjugating the first."""
+    if input.ndim != 1 or other.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D "
+                           "tensors")
+    if input.dtype is not other.dtype:
+        raise RuntimeError(f"expected scalar type {_legacy(input)} but found {_legacy(other)}")
+    if input.shape[0] != other.shape[0]:
+        n, m = input.shape[0], other.shape[0]
+        raise RuntimeError(f"inconsistent tensor size, expected tensor [{n}] and src [{m}] to "
+                           f"have the same number of elements, but got {n} and {m} elements "
+                           "respectively")
+    return Vdot.apply(input, other)
 
 
 def ger(input, vec2) -> Tensor:
