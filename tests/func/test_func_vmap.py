@@ -73,9 +73,19 @@ def test_in_dims_other_than_zero_and_out_dims():
     lambda x: x.sum(), lambda x: x.sum(0), lambda x: x.sum(-1, keepdim=True),
     lambda x: x.mean((0, 1)), lambda x: x.max(), lambda x: x.amax(1), lambda x: x.var(0),
     lambda x: x.max(1)[0], lambda x: x.min(0)[1], lambda x: x.std(),
+    lambda x: x.logsumexp(0), lambda x: x.logsumexp((0, 1)), lambda x: x.nansum(),
+    lambda x: x.nansum(1),
+    lambda x: x.norm(), lambda x: x.norm(dim=1), lambda x: x.aminmax(dim=1),
+    lambda x: x.prod(1),
 ])
 def test_reductions(op):
     e, t = both(lambda lib, a: lib.vmap(op)(a), arr(4, 3, 5))
+    assert_same(e, t)
+
+
+def test_var_mean_and_std_mean():
+    e, t = both(lambda lib, a: lib.vmap(lambda v: (lib.var_mean(v, 0), lib.std_mean(v)))(a),
+                arr(4, 3, 5))
     assert_same(e, t)
 
 

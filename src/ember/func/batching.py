@@ -369,8 +369,8 @@ def reduce_rule(cls, args, params, tuple_dims=True):
     if dims is None:
         dims = tuple(range(n))
     new_dims = tuple(d + k for d in dims)
-    if not tuple_dims:
-        (new_dims,) = new_dims
+    if not tuple_dims or isinstance(params.get("dim"), (int, np.integer)):
+        (new_dims,) = new_dims  # keep an int dim an int
     params = dict(params, dim=new_dims)
     return _wrap_out(cls.apply(p, *args[1:], **params), levels)
 
@@ -417,7 +417,8 @@ def _register_rules() -> None:
     if hasattr(conversion, "ToCopy"):
         RULES[conversion.ToCopy] = elementwise_rule
 
-    for name in ("Sum", "Mean", "ExtremumAll", "Var"):
+    for name in ("Sum", "Mean", "ExtremumAll", "Var", "Logsumexp", "Nansum", "VarMean",
+                 "VectorNorm", "Aminmax"):
         if hasattr(reduction, name):
             RULES[getattr(reduction, name)] = reduce_rule
     if hasattr(reduction, "ExtremumDim"):
