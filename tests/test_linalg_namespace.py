@@ -641,3 +641,20 @@ def test_vander_increasing_powers(dtype):
 def test_inv_ex_leaves_lapacks_infinities_for_singular_matrices():
     check(lambda t, a: t.linalg.inv_ex(a), np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0],
                                                      [1.0, 0.0, 1.0]]), grad=False)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("scale", [0.01, 1.0, 5.0])
+def test_matrix_exp(dtype, scale):
+    a = (randn(2, 4, 4, dtype=np.float64) * scale).astype(dtype)
+    tol = dict(rtol=1e-4, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-9, atol=1e-11)
+    check(lambda t, a: t.linalg.matrix_exp(a), a, **tol)
+    check(lambda t, a: a.matrix_exp(), a[0], **tol)
+
+
+def test_matrix_exp_gradients_complex_and_errors():
+    assert gradgradcheck(lambda t, a: t.matrix_exp(a), randn(3, 3))
+    _real_loss_check(lambda t, a: t.linalg.matrix_exp(a), crandn(3, 3))
+    check(lambda t, a: t.linalg.matrix_exp(a), np.zeros((0, 0), np.float32))
+    check_error(lambda t, a: t.linalg.matrix_exp(a), randn(2, 3))
+    check_error(lambda t, a: t.linalg.matrix_exp(a), np.ones((2, 2), np.int64))

@@ -20,7 +20,7 @@ from .tensor_ops import cond, tensorinv, tensorsolve, vander
 
 __all__ = [
     "LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eigh",
-    "eigvalsh", "inv", "inv_ex", "lstsq", "matmul", "matrix_norm", "matrix_power",
+    "eigvalsh", "inv", "inv_ex", "lstsq", "matmul", "matrix_exp", "matrix_norm", "matrix_power",
     "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "solve_ex",
     "solve_triangular", "svd", "svdvals", "tensorinv", "tensorsolve", "vander", "vecdot",
     "vector_norm",
@@ -154,6 +154,11 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None) -> Tensor
     tol_ = np.maximum(np.squeeze(np.asarray(atol)), 0) if np.ndim(atol) == 0 else atol
     keep = s > np.maximum(tol_, rtol * smax)
     return Tensor._make(np.asarray(keep.sum(-1), dtype=np.int64))
+
+
+def matrix_exp(A) -> Tensor:  # noqa: N803
+    """exp(A) = sum_k A^k / k! of each square matrix."""
+    return _dec.matrix_exp(A)
 
 
 def matrix_power(A, n: int) -> Tensor:  # noqa: N803
