@@ -658,3 +658,26 @@ def test_matrix_exp_gradients_complex_and_errors():
     check(lambda t, a: t.linalg.matrix_exp(a), np.zeros((0, 0), np.float32))
     check_error(lambda t, a: t.linalg.matrix_exp(a), randn(2, 3))
     check_error(lambda t, a: t.linalg.matrix_exp(a), np.ones((2, 2), np.int64))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex128])
+def test_eig_is_complex_and_gauge_invariant_parts_match(dtype):
+    a = randn(2, 3, 3, dtype=np.float64)
+    if dtype == np.complex128:
+        a = a + 1j * randn(2, 3, 3, dtype=np.float64)
+    a = a.astype(dtype)
+    tol = dict(rtol=1e-4, atol=1e-5) if dtype == np.float32 else {}
+
+    def invariant(t, a):
+        w, v = t.linalg.eig(a)
+        rec = (v * w.unsqueeze(-2)) @ t.linalg.inv(v)
+        return w.real, w.imag, v.abs(), rec.real
+    check(invariant, a, check_grad_fn=False, **tol)
+    check(lambda t, a: t.linalg.eig(a), a, grad=False, **tol)  # LAPACK geev's phases
+    check(lambda t, a: t.linalg.eigvals(a), a, grad=False, **tol)
+
+
+def test_eig_errors_and_empty():
+    check(lambda t, a: t.linalg.eig(a), np.zeros((0, 0), np.float32), grad=False)
+    check_error(lambda t, a: t.linalg.eig(a), randn(2, 3))
+    check_error(lambda t, a: t.linalg.eig(a), np.ones((2, 2), np.int64))

@@ -19,11 +19,11 @@ from .norms import matrix_norm, norm, vector_norm
 from .tensor_ops import cond, tensorinv, tensorsolve, vander
 
 __all__ = [
-    "LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eigh",
-    "eigvalsh", "inv", "inv_ex", "lstsq", "matmul", "matrix_exp", "matrix_norm", "matrix_power",
-    "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "solve_ex",
-    "solve_triangular", "svd", "svdvals", "tensorinv", "tensorsolve", "vander", "vecdot",
-    "vector_norm",
+    "LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eig", "eigh",
+    "eigvals", "eigvalsh", "inv", "inv_ex", "lstsq", "matmul", "matrix_exp", "matrix_norm",
+    "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve",
+    "solve_ex", "solve_triangular", "svd", "svdvals", "tensorinv", "tensorsolve", "vander",
+    "vecdot", "vector_norm",
 ]
 
 
@@ -113,6 +113,17 @@ def svd(A, full_matrices=True, *, driver=None) -> tuple:  # noqa: N803
 def svdvals(A, *, driver=None) -> Tensor:  # noqa: N803
     """Singular values, descending."""
     return _dec._svdvals(A)
+
+
+def eig(A) -> tuple:  # noqa: N803
+    """Named tuple (eigenvalues, eigenvectors) of general square matrices, complex-valued;
+    eigenvectors have unit norm (LAPACK geev)."""
+    return _dec._eig(A, compute_v=True)
+
+
+def eigvals(A) -> Tensor:  # noqa: N803
+    """Eigenvalues of general square matrices, complex-valued."""
+    return _dec._eig(A, compute_v=False)
 
 
 def eigh(A, UPLO="L") -> tuple:  # noqa: N803

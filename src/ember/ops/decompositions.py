@@ -49,6 +49,7 @@ inv_ex_result = _return_type("linalg_inv_ex", ("inverse", "info"))
 qr_result = _return_type("linalg_qr", ("Q", "R"))
 svd_result = _return_type("linalg_svd", ("U", "S", "Vh"))
 eigh_result = _return_type("linalg_eigh", ("eigenvalues", "eigenvectors"))
+eig_result = _return_type("linalg_eig", ("eigenvalues", "eigenvectors"))
 lstsq_result = _return_type("linalg_lstsq", ("solution", "residuals", "rank",
                                              "singular_values"))
 torch_svd_result = _return_type("svd", ("U", "S", "V"))
@@ -972,6 +973,68 @@ def _eigh(A, UPLO="L", compute_v=True):  # noqa: N803
         return Eigh.apply(A, uplo=UPLO, compute_v=True)[0]  # the gradient needs Q(A)
     out = Eigh.apply(A, uplo=UPLO, compute_v=compute_v)
     return eigh_result(*out) if compute_v else out
+
+
+# ---------------------------------------------------------------------------------------
+# eig (general, complex results)
+
+
+def _complex(dtype) -> np.dtype:
+    return np.result_type(dtype, np.complex64)
+
+
+class Eig(Primitive):
+    """Eigenvalues L and unit eigenvectors V of a general square A (*, n, n), complex
+    (LAPACK geev, as torch). Gradient (torch's linalg_eig_backward), with
+    E_ij = conj(L_j - L_i) and W = V^H G_V - V^H V diag(Re(diag(V^H G_V))):
+    gA = V^-H (W / E + diag(G_L)) V^H, real part for a real A.
+    """
+
+    grad_fn_name = "LinalgEigBackward0"
+
+    def forward(self, a, compute_v):
+        self.compute_v = compute_v
+        self.num_outputs = 2 if compute_v else 1
+        self.real_input = a.dtype.kind != "c"
+        cdt = _complex(a.dtype)
+        w, v = np.linalg.eig(a)
+        if compute_v:
+            return w.astype(cdt), v.astype(cdt)
+        return w.astype(cdt)
+
+    def _record(self, out, inputs):
+        result = super()._record(out, inputs)
+        self.save_for_backward(*result)
+        return result
+
+    def backward(self, *grads):
+        w, v = self.saved_tensors
+        gw, gv = grads
+        n = w.shape[-1]
+        eye = _eye_like(v, n)
+        inner = _diag_embed(gw) if gw is not None else v * 0
+        if gv is not None:
+            vhgv = _mm(_mH(v), gv)
+            re_diag = _diagonal(vhgv).real.to(v.dtype)
+            vhgv = vhgv - _mm(_mH(v), v * re_diag.unsqueeze(-2))
+            e = (w.unsqueeze(-2) - w.unsqueeze(-1)).conj() + eye
+            inner = inner + (vhgv / e) * (1 - eye)
+        ga = _solve(_mH(v), _mm(inner, _mH(v)))
+        return ga.real if self.real_input else ga
+
+
+def _eig(A, compute_v=True):  # noqa: N803
+    _check_square(A, "linalg.eig")
+    if A._data.dtype.kind not in "fc":
+        raise RuntimeError(f"Unknown Complex ScalarType for {_legacy(A)}")
+    if A._data.size == 0:
+        cdt = _complex(A._data.dtype)
+        w = Tensor._make(np.zeros(A.shape[:-1], cdt))
+        return eig_result(w, Tensor._make(np.zeros(A.shape, cdt))) if compute_v else w
+    if not compute_v and A._requires_grad and grad_mode._enabled:
+        return Eig.apply(A, compute_v=True)[0]  # the gradient needs V(A)
+    out = Eig.apply(A, compute_v=compute_v)
+    return eig_result(*out) if compute_v else out
 
 
 # ---------------------------------------------------------------------------------------
