@@ -696,3 +696,35 @@ def test_eig_errors_and_empty():
     check(lambda t, a: t.linalg.eig(a), np.zeros((0, 0), np.float32), grad=False)
     check_error(lambda t, a: t.linalg.eig(a), randn(2, 3))
     check_error(lambda t, a: t.linalg.eig(a), np.ones((2, 2), np.int64))
+
+
+# ---- LU ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (2, 4, 4), (3, 5), (5, 3)])
+def test_lu_factor_lu_and_unpack(shape):
+    a = randn(*shape, dtype=np.float64)
+    check(lambda t, a: t.linalg.lu_factor(a), a)
+    check(lambda t, a: t.linalg.lu_factor_ex(a), a)
+    check(lambda t, a: t.linalg.lu(a), a)
+    check(lambda t, a: t.lu_unpack(*t.linalg.lu_factor(a)), a)
+    check(lambda t, a: t.lu(a), a.astype(np.float32), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("left", [True, False])
+@pytest.mark.parametrize("adjoint", [True, False])
+def test_lu_solve(left, adjoint):
+    a, b = well_conditioned(2, 3, 3), randn(2, 3, 2, dtype=np.float64)
+    check(lambda t, a, b: t.linalg.lu_solve(*t.linalg.lu_factor(a), b if left else b.mT,
+                                            left=left, adjoint=adjoint), a, b)
+
+
+def test_lu_gradgrad_singular_and_errors():
+    assert gradgradcheck(lambda t, a: t.linalg.lu(a)[1:], randn(3, 3))
+    assert gradcheck(lambda t, a: t.linalg.lu_factor(a).LU, randn(3, 4))
+    assert gradcheck(lambda t, a, b: t.lu_solve(b, *t.lu(a)), well_conditioned(3, 3),
+                     randn(3, 2))
+    singular = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]])
+    check(lambda t, a: t.linalg.lu_factor_ex(a), singular, grad=False)
+    check_error(lambda t, a: t.linalg.lu_factor(a), np.zeros((2, 2), np.float32))
+    check_error(lambda t, a: t.linalg.lu_factor(a), np.ones((2, 2), np.int64))

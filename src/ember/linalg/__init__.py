@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..ops import decompositions as _dec
+from ..ops import lu_decomposition as _lu
 from ..ops import products as _products
 from ..ops.decompositions import _LinAlgError as LinAlgError
 from ..ops.linalg import matmul
@@ -20,10 +21,10 @@ from .tensor_ops import cond, tensorinv, tensorsolve, vander
 
 __all__ = [
     "LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eig", "eigh",
-    "eigvals", "eigvalsh", "inv", "inv_ex", "lstsq", "matmul", "matrix_exp", "matrix_norm",
-    "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve",
-    "solve_ex", "solve_triangular", "svd", "svdvals", "tensorinv", "tensorsolve", "vander",
-    "vecdot", "vector_norm",
+    "eigvals", "eigvalsh", "inv", "inv_ex", "lstsq", "lu", "lu_factor", "lu_factor_ex",
+    "lu_solve", "matmul", "matrix_exp", "matrix_norm", "matrix_power", "matrix_rank",
+    "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "solve_ex", "solve_triangular", "svd",
+    "svdvals", "tensorinv", "tensorsolve", "vander", "vecdot", "vector_norm",
 ]
 
 
@@ -98,6 +99,26 @@ def _partial_cholesky(a: np.ndarray):
         low[j, j] = np.sqrt(ajj)
         low[j + 1:, j] = (low[j + 1:, j] - low[j + 1:, :j] @ low[j, :j]) / low[j, j]
     return low, 0
+
+
+def lu_factor(A, *, pivot=True) -> tuple:  # noqa: N803
+    """Named tuple (LU, pivots): L's strict lower triangle and U packed, 1-based pivots."""
+    return _lu._lu_factor(A, pivot=pivot)
+
+
+def lu_factor_ex(A, *, pivot=True, check_errors=False) -> tuple:  # noqa: N803
+    """Named tuple (LU, pivots, info): info is the first zero pivot (1-based), or 0."""
+    return _lu._lu_factor_ex(A, pivot=pivot, check_errors=check_errors)
+
+
+def lu(A, *, pivot=True) -> tuple:  # noqa: N803
+    """Named tuple (P, L, U) with A = P L U."""
+    return _lu._lu(A, pivot=pivot)
+
+
+def lu_solve(LU, pivots, B, *, left=True, adjoint=False) -> Tensor:  # noqa: N803
+    """X with A X = B (A^H X = B if adjoint; X A = B if not left) from lu_factor's output."""
+    return _lu._lu_solve(LU, pivots, B, left=left, adjoint=adjoint)
 
 
 def qr(A, mode="reduced") -> tuple:  # noqa: N803
