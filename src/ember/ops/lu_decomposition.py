@@ -173,7 +173,7 @@ def _check_lu_input(A, fname) -> None:  # noqa: N803
         raise RuntimeError(f"{fname}: Expected tensor with 2 or more dimensions. Got size: "
                            f"{list(A.shape)} instead")
     if A._data.dtype.kind not in "fc":
-        raise RuntimeError(f'"lu_cpu" not implemented for \'{_legacy_name(A)}\'')
+        raise NotImplementedError(f'"lu_cpu" not implemented for \'{_legacy_name(A)}\'')
 
 
 def _legacy_name(a) -> str:
