@@ -653,9 +653,6 @@ def test_inplace_on_split_outputs_without_grad_reaches_base():
     assert e._version == t._version == 2
 
 
-@pytest.mark.xfail(reason="ops/inplace.py: a view made before an in-place change to its base "
-                   "(or to a sibling view) keeps its old history; torch regenerates it "
-                   "(AsStridedBackward0) so the gradient sees the change", strict=True)
 @pytest.mark.parametrize("fn", [
     lambda y: (y.diagonal(), y.mul_(2))[0],
     lambda y: (y.select(0, 0), y.t().mul_(3))[0],
@@ -665,8 +662,6 @@ def test_views_made_before_an_inplace_change_see_it(fn):
     check(lambda m, x: fn(x * 1), randn(3, 4, dtype=np.float64), check_grad_fn=False)
 
 
-@pytest.mark.xfail(reason="ops/inplace.py: after `v.add_(1)` on a view, torch names the view's "
-                   "grad_fn AsStridedBackward0 (ember keeps the op's own node)", strict=True)
 def test_view_grad_fn_after_inplace_is_as_strided():
     check(lambda m, x: (x * 1).diagonal().zero_(), randn(3, 4, dtype=np.float64))
 

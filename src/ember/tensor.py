@@ -71,6 +71,7 @@ class Tensor:
                  "__weakref__")
     _output_nr = 0         # which output of grad_fn this tensor is
     _base = None           # the tensor this one is a view of
+    _view_version = 0      # the version a view's grad_fn was made at (see ops.primitive)
     _accumulator = None    # weakref to the AccumulateGrad node of a leaf
     _hooks = None          # {id: hook} registered on a leaf
     _post_accumulate_hooks = None  # {id: hook(leaf)} run after .grad is accumulated

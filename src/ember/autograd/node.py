@@ -199,6 +199,8 @@ class AccumulateGrad(Node):
 
 def gradient_edge(t) -> tuple:
     """The (node, output_nr) edge through which gradient flows into tensor `t`."""
+    if t._base is not None and t._view_version != t._vc[0] and t.grad_fn is not None:
+        _refresh_view_history(t)
     if t.grad_fn is not None:
         return (t.grad_fn, t._output_nr)
     ref = t._accumulator
@@ -207,6 +209,19 @@ def gradient_edge(t) -> tuple:
         acc = AccumulateGrad(t)
         t._accumulator = weakref.ref(acc)
     return (acc, 0)
+
+
+def _refresh_view_history(view) -> None:
+    """An in-place op changed the view's base after the view's history was recorded:
+    the view's values now come from the base's new history, so rebuild it as an
+    as_strided view of the base (torch's AsStridedBackward0)."""
+    from ..ops.reshaping import as_strided
+    base = view._base
+    with grad_mode.enable_grad():
+        fresh = as_strided(base, view.shape, view.stride(), view.storage_offset())
+    view._view_version = view._vc[0]
+    if fresh.grad_fn is not None:
+        view.grad_fn, view._output_nr, view._requires_grad = fresh.grad_fn, 0, True
 
 
 def recording() -> bool:

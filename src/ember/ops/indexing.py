@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor, _address, _root_array
-from .primitive import Primitive
+from .primitive import Primitive, mark_view
 
 __all__ = [
     'getitem',
@@ -251,8 +251,7 @@ class Index(Primitive):
     def _wrap(self, array, inputs, nr, record):
         t = super()._wrap(array, inputs, nr, record)
         if self.is_view and t._base is None:  # an empty view shares no bytes, still a view
-            src = inputs[0]
-            t._vc, t._base = src._vc, (src if src._base is None else src._base)
+            mark_view(t, inputs[0])
         return t
 
     def backward(self, grad):

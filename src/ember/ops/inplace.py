@@ -233,6 +233,9 @@ def commit_inplace(t: Tensor, result: Tensor) -> Tensor:
     if rebase:
         copy = CopySlices.apply(base, result, view=t._data)
         base.grad_fn, base._output_nr, base._requires_grad = copy.grad_fn, 0, True
+        # the view's own history now runs through its base, as in torch
+        from ..autograd.node import _refresh_view_history
+        _refresh_view_history(t)
     return t
 
 

@@ -87,8 +87,7 @@ class Primitive(Node):
             # An empty result is still a view in torch (`x[:, 4:]` of a (3, 4) tensor),
             # though NumPy says it shares no memory.
             if array is src._data or array.size == 0 or np.may_share_memory(array, src._data):
-                t._vc = src._vc
-                t._base = src if src._base is None else src._base
+                mark_view(t, src)
         if record and t._data.dtype.kind in _FLOATING_KINDS:
             t._requires_grad = True
             t.grad_fn = self
@@ -98,6 +97,19 @@ class Primitive(Node):
 
 
 _make = Tensor._make
+
+
+def mark_view(t: Tensor, src: Tensor) -> None:
+    """Make `t` a view of `src`: same version counter, same base.
+
+    `_view_version` remembers the version the view's history was made at; when an
+    in-place op later changes the base (or a sibling view), the autograd engine sees
+    the counter moved on and rebuilds the view's history from the base's
+    (`autograd.node.gradient_edge`), as torch does.
+    """
+    t._vc = src._vc
+    t._base = src if src._base is None else src._base
+    t._view_version = src._vc[0]
 
 
 def wrap_array(array) -> Tensor:

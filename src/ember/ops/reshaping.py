@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor, _address, _root_array, _wrap_dim
-from .primitive import Primitive
+from .primitive import Primitive, mark_view
 from .shape import (
     Clone,
     Narrow,
@@ -53,7 +53,7 @@ TENSOR_METHODS = (
 
 def _mark_view(t: Tensor, src: Tensor) -> None:
     """Make `t` a view of `src` for autograd and versions (also when it is empty)."""
-    t._vc, t._base = src._vc, (src if src._base is None else src._base)
+    mark_view(t, src)
 
 
 def _strided(x, shape, strides, offset_elems=0):

@@ -13,7 +13,7 @@ from builtins import all as builtins_all
 import numpy as np
 
 from ..tensor import Tensor, _wrap_dim
-from .primitive import Primitive
+from .primitive import Primitive, mark_view
 
 __all__ = [
     'broadcast_to',
@@ -377,8 +377,7 @@ class Unbind(ViewPrimitive):
 
     def _wrap(self, array, inputs, nr, record):
         t = super()._wrap(array, inputs, nr, record)
-        src = inputs[0]
-        t._vc, t._base = src._vc, (src if src._base is None else src._base)
+        mark_view(t, inputs[0])
         return t
 
     def backward(self, *grads):
