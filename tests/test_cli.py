@@ -146,3 +146,21 @@ def test_python_dash_m_ember_info():
     assert out.startswith(f"ember {ember.__version__}\n")
     for key in ("numpy ", "BLAS: ", "CPU cores: ", "threads: ", "devices: cpu"):
         assert key in out
+
+
+def test_train_mnist_from_idx_files(tmp_path, capsys):
+    import numpy as np
+
+    from ember.datasets import write_idx
+
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", 40), ("t10k", 20)):
+        write_idx(tmp_path / f"{prefix}-images-idx3-ubyte.gz",
+                  rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
+        write_idx(tmp_path / f"{prefix}-labels-idx1-ubyte.gz",
+                  rng.integers(0, 10, n, dtype=np.uint8))
+    assert cli.main(["train", "--data", "mnist", "--root", str(tmp_path), "--model", "cnn",
+                     "--epochs", "1", "--batch-size", "20", "--out", str(tmp_path / "o"),
+                     "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "cnn on mnist (40 train / 20 test)" in out and "test accuracy: " in out
