@@ -38,11 +38,16 @@ def build_parser() -> argparse.ArgumentParser:
                         "from --root)")
     t.add_argument("--model", choices=MODELS, default="cnn",
                    help="model: logreg, mlp, cnn (all datasets), gru (mnist1d); default cnn")
-    t.add_argument("--epochs", type=_positive_int, default=DEFAULTS["epochs"])
-    t.add_argument("--lr", type=_positive_float, default=DEFAULTS["lr"])
-    t.add_argument("--batch-size", type=_positive_int, default=DEFAULTS["batch_size"])
-    t.add_argument("--weight-decay", type=float, default=0.0)
-    t.add_argument("--seed", type=int, default=DEFAULTS["seed"])
+    t.add_argument("--epochs", type=_positive_int, default=DEFAULTS["epochs"],
+                   help="epochs in all, counting those of a --resume checkpoint (default 40; "
+                        "the paper trains 150)")
+    t.add_argument("--lr", type=_positive_float, default=DEFAULTS["lr"],
+                   help="Adam learning rate (default 0.01, the paper's)")
+    t.add_argument("--batch-size", type=_positive_int, default=DEFAULTS["batch_size"],
+                   help="default 100")
+    t.add_argument("--weight-decay", type=float, default=0.0, help="Adam weight decay")
+    t.add_argument("--seed", type=int, default=DEFAULTS["seed"],
+                   help="seed of ember's generator: initial weights and shuffling (default 42)")
     t.add_argument("--out", default="ember-run", help="output folder (default ./ember-run)")
     t.add_argument("--root", default=None,
                    help="data folder: MNIST/Fashion-MNIST IDX files, or the MNIST-1D cache "
@@ -257,10 +262,14 @@ def _blas_threads():
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command == "info":
-        return info()
-    sub = parser._subparsers._group_actions[0].choices["train"]
-    return train(args, sub)
+    try:
+        if args.command == "info":
+            return info()
+        sub = parser._subparsers._group_actions[0].choices["train"]
+        return train(args, sub)
+    except BrokenPipeError:  # `ember info | head`: stop quietly like other commands
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":
