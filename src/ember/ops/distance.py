@@ -118,7 +118,7 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
         x1 = x1.to(common)
     if not x2.dtype.is_floating_point:
         x2 = x2.to(common)
-    shape = ew.broadcast_shapes(x1.shape, x2.shape)
+    shape = ew.infer_broadcast_shape(x1.shape, x2.shape)
     if x1.shape != shape:
         x1 = x1.expand(shape)
     if x2.shape != shape:
@@ -208,7 +208,7 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
         raise RuntimeError(f"expected scalar type {_scalar_name(x1.dtype)} but found "
                            f"{_scalar_name(x2.dtype)}")
     r1, r2 = x1.shape[-2], x2.shape[-2]
-    batch = ew.broadcast_shapes(x1.shape[:-2], x2.shape[:-2])
+    batch = ew.infer_broadcast_shape(x1.shape[:-2], x2.shape[:-2])
     e1, e2 = batch + tuple(x1.shape[-2:]), batch + tuple(x2.shape[-2:])
     x1e = x1 if x1.shape == e1 else x1.expand(e1)
     x2e = x2 if x2.shape == e2 else x2.expand(e2)

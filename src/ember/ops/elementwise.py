@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes
-from ..tensor import Tensor
+from ..tensor import Size, Tensor
 from .primitive import Primitive
 
 __all__ = [
@@ -172,8 +172,8 @@ def _cast(x, np_dtype):
     return x.astype(np_dtype) if isinstance(x, np.ndarray) else np_dtype.type(x)
 
 
-def broadcast_shapes(*shapes) -> tuple:
-    """The broadcast shape, or torch's RuntimeError naming the mismatching sizes."""
+def infer_broadcast_shape(*shapes) -> tuple:
+    """The broadcast shape of operands, or the RuntimeError a binary op gives."""
     ndim = max((len(s) for s in shapes), default=0)
     out = [1] * ndim
     for s in shapes:
@@ -185,6 +185,29 @@ def broadcast_shapes(*shapes) -> tuple:
                         f"({size}) at non-singleton dimension {i}")
                 out[i] = size
     return tuple(out)
+
+
+def broadcast_shapes(*shapes) -> Size:
+    """torch.broadcast_shapes: the shape tensors of these shapes broadcast to.
+
+    Each shape is a sequence of ints or a single int (a 1-d shape).
+    """
+    shapes = [(s,) if isinstance(s, (int, np.integer)) else tuple(s) for s in shapes]
+    ndim = max((len(s) for s in shapes), default=0)
+    out = [1] * ndim
+    for k, s in enumerate(shapes):
+        for i, size in enumerate(s, start=ndim - len(s)):
+            if size < 0:
+                raise RuntimeError(f"Trying to create tensor with negative dimension {size}: "
+                                   f"{list(s)}")
+            if size != 1 and out[i] != 1 and out[i] != size:
+                raise RuntimeError(
+                    f"Attempting to broadcast a dimension of length {size} at {i - ndim}! "
+                    f"Mismatching argument at index {k} had {s}; but expected shape should be "
+                    f"broadcastable to [{', '.join(map(str, out))}]")
+            if size != 1:
+                out[i] = size
+    return Size(out)
 
 
 def _check_broadcast(a, b) -> None:
@@ -793,7 +816,7 @@ class ClampTensor(Primitive):
         self.grad_fn_name = name
         present = [a for a in (x, min, max) if a is not None]
         target = dtypes.result_type(*(Tensor._make(a) for a in present)).np
-        shape = broadcast_shapes(*(a.shape for a in present))
+        shape = infer_broadcast_shape(*(a.shape for a in present))
         out = _cast(x, target)
         if min is not None:
             out = np.maximum(out, _cast(min, target))

@@ -754,7 +754,7 @@ def _bool_mask(mask, message: str):
 
 
 def _broadcast(a_shape, b_shape) -> tuple:
-    from .elementwise import broadcast_shapes
+    from .elementwise import infer_broadcast_shape as broadcast_shapes
     return broadcast_shapes(tuple(a_shape), tuple(b_shape))
 
 

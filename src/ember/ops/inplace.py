@@ -201,7 +201,7 @@ def check_inplace(t: Tensor) -> None:
 def _check_fits(t: Tensor, other_shape) -> None:
     """An operand of an in-place op must broadcast to the tensor's own shape."""
     shape = tuple(t._data.shape)
-    full = ew.broadcast_shapes(shape, tuple(other_shape))
+    full = ew.infer_broadcast_shape(shape, tuple(other_shape))
     if full != shape:
         raise RuntimeError(f"output with shape [{', '.join(map(str, shape))}] doesn't match "
                            f"the broadcast shape [{', '.join(map(str, full))}]")

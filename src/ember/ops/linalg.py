@@ -160,7 +160,7 @@ def _check_matmul_shapes(a: Tensor, b: Tensor) -> None:
         try:
             np.broadcast_shapes(sa[:-2], sb[:-2])
         except ValueError:
-            from .elementwise import broadcast_shapes
+            from .elementwise import infer_broadcast_shape as broadcast_shapes
             broadcast_shapes(sa[:-2], sb[:-2])  # raises torch's broadcasting error
         return
     if na == 1 and nb == 2:

@@ -210,7 +210,7 @@ class HuberLoss(_PointwiseLoss):
 
 def _pointwise_args(input, target):
     _warn_size(input, target)
-    shape = ew.broadcast_shapes(input.shape, target.shape)
+    shape = ew.infer_broadcast_shape(input.shape, target.shape)
     return shape
 
 
@@ -794,7 +794,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
                            f"{_scalar_name(input.dtype)}")
     _not_differentiable("binary_cross_entropy", weight=weight)
     if weight is not None:
-        weight = weight.expand(ew.broadcast_shapes(target.shape, weight.shape))
+        weight = weight.expand(ew.infer_broadcast_shape(target.shape, weight.shape))
     return BinaryCrossEntropy.apply(input, target, weight, reduction=red)
 
 

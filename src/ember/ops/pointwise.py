@@ -1012,7 +1012,7 @@ def lerp(input, end, weight, *, out=None):
             raise RuntimeError(f"expected dtype {_CPP_NAMES.get(input.dtype.name)} for `{what}`"
                                f" but got dtype {_CPP_NAMES.get(other.dtype.name)}")
     shapes = [input.shape, end.shape] + ([weight.shape] if isinstance(weight, Tensor) else [])
-    shape = ew.broadcast_shapes(*shapes)
+    shape = ew.infer_broadcast_shape(*shapes)
     node = Lerp.__new__(Lerp)
     data = node.forward(input._data, end._data,
                         weight._data if isinstance(weight, Tensor) else weight)
@@ -1060,12 +1060,12 @@ def _promote3(input, t1, t2):
 
 
 def addcmul(input, tensor1, tensor2, *, value=1, out=None):
-    ew.broadcast_shapes(input.shape, tensor1.shape, tensor2.shape)
+    ew.infer_broadcast_shape(input.shape, tensor1.shape, tensor2.shape)
     return _out(Addcmul.apply(*_promote3(input, tensor1, tensor2), value=value), out)
 
 
 def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
-    ew.broadcast_shapes(input.shape, tensor1.shape, tensor2.shape)
+    ew.infer_broadcast_shape(input.shape, tensor1.shape, tensor2.shape)
     if not (tensor1.is_floating_point() or tensor1.is_complex()) and not (
             tensor2.is_floating_point() or tensor2.is_complex()):
         raise RuntimeError("Integer division with addcdiv is no longer supported, and in a future "

@@ -141,7 +141,7 @@ class Cross(Primitive):
 
 
 def _cross(input, other, dim, fname) -> Tensor:
-    from .elementwise import broadcast_shapes
+    from .elementwise import infer_broadcast_shape as broadcast_shapes
     if input.ndim != other.ndim:
         raise RuntimeError(f"{fname}: inputs must have the same number of dimensions.")
     shape = tuple(broadcast_shapes(input.shape, other.shape))

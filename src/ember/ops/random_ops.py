@@ -428,7 +428,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, la
     ref = mean if mt else std
     shape = ref._data.shape
     if mt and st:
-        shape = ew.broadcast_shapes(tuple(mean._data.shape), tuple(std._data.shape))
+        shape = ew.infer_broadcast_shape(tuple(mean._data.shape), tuple(std._data.shape))
     sample = Tensor._make(np.empty(shape, ref._data.dtype))
     with grad_mode.no_grad():
         if mt and not st:

@@ -294,7 +294,7 @@ def atleast_3d(*tensors):
 
 def broadcast_tensors(*tensors) -> tuple:
     """Expanded views to the common shape (a tensor already of that shape comes back as is)."""
-    from .elementwise import broadcast_shapes
+    from .elementwise import infer_broadcast_shape as broadcast_shapes
     if len(tensors) == 1 and not isinstance(tensors[0], Tensor):
         tensors = tuple(tensors[0])
     shape = broadcast_shapes(*[tuple(t.shape) for t in tensors])
