@@ -196,6 +196,13 @@ def check_inplace(t: Tensor) -> None:
     if t.grad_fn is None:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                            "operation.")
+    origin = getattr(t, "_multi_view_of", None)
+    if origin is not None:
+        raise RuntimeError(
+            f"Output {t._output_nr} of {origin} is a view and is being modified inplace. This "
+            "view is the output of a function that returns multiple views. Such functions do "
+            "not allow the output views to be modified inplace. You should replace the inplace "
+            "operation by an out-of-place one.")
 
 
 def _check_fits(t: Tensor, other_shape) -> None:

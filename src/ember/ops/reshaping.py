@@ -92,6 +92,8 @@ class Split(ViewPrimitive):
     def _wrap(self, array, inputs, nr, record):
         t = super()._wrap(array, inputs, nr, record)
         _mark_view(t, inputs[0])
+        if record:  # torch forbids in-place changes to these views (see ops.inplace)
+            t._multi_view_of = self.grad_fn_name.removesuffix("Backward0")
         return t
 
     def backward(self, *grads):

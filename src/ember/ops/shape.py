@@ -378,6 +378,8 @@ class Unbind(ViewPrimitive):
     def _wrap(self, array, inputs, nr, record):
         t = super()._wrap(array, inputs, nr, record)
         mark_view(t, inputs[0])
+        if record:  # torch forbids in-place changes to these views (see ops.inplace)
+            t._multi_view_of = "Unbind"
         return t
 
     def backward(self, *grads):
