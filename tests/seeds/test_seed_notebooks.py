@@ -152,7 +152,8 @@ def test_summary(capsys):
         res = list(results(notebook).values())
         lines.append(f"notebook {notebook}: " + nb.summary(res))
         for r in res:
-            key = r.verdict if (r.cell.expected or r.cell.error) else "ran, printed nothing"
+            key = (r.verdict if (r.cell.expected or r.cell.error or r.verdict == "mismatch")
+                   else "ran, printed nothing")
             totals[key] = totals.get(key, 0) + 1
     lines.append("total: " + ", ".join(f"{v} {k}" for k, v in sorted(totals.items())))
     lines.append("not compared exactly, and why:")
