@@ -31,3 +31,24 @@ def synchronize(device=None) -> None:
     cp = cupy_or_none()
     if cp is not None:
         cp.cuda.runtime.deviceSynchronize()
+
+
+_seed = None
+
+
+def manual_seed(seed: int) -> None:
+    """Seed the GPU generators. ember draws random numbers for CUDA tensors with its
+    CPU generator (then copies them), so this only records the seed, like torch.cuda's
+    lazy seeding on a machine without a GPU."""
+    global _seed
+    _seed = int(seed) & 0xFFFF_FFFF_FFFF_FFFF
+
+
+manual_seed_all = manual_seed
+
+
+def initial_seed() -> int:
+    """The seed given to `manual_seed` (torch raises without a GPU, and so does ember)."""
+    if not is_available():
+        raise RuntimeError("Torch not compiled with CUDA enabled")
+    return _seed if _seed is not None else 0

@@ -64,10 +64,7 @@ ERRORS = {"000:30:In[31]", "001:29:In[87]", "002:11:In[44]", "002:31:In[64]"}
 
 PREFIX = {"003:14:In[None]": "the dump cuts the printed Y off mid-number"}
 
-KNOWN_MISMATCH = {
-    "003:1:In[None]": "ember.cuda has no manual_seed (torch's is a no-op without CUDA); "
-                      "needs a fix in src/ember/cuda.py",
-}
+KNOWN_MISMATCH: dict = {}
 
 # the cells with printed output that must match the notebook's text exactly
 EXACT = {
