@@ -34,12 +34,17 @@ __all__ = [
 ]
 
 # the ones torch also offers as Tensor methods (x.name(...))
-TENSOR_METHODS = (
-    'hardshrink',
-    'log_softmax',
-    'prelu',
-    'softmax',
-)
+_NOT_METHODS = {
+    'celu',
+    'celu_',
+    'rrelu',
+    'rrelu_',
+    'selu',
+    'selu_',
+    'threshold',
+    'threshold_',
+}
+TENSOR_METHODS = tuple(name for name in __all__ if name not in _NOT_METHODS)
 
 # the ones torch also puts in torch.nn.functional
 FUNCTIONAL = (

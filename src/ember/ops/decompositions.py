@@ -26,8 +26,7 @@ from .primitive import Primitive
 __all__ = ["cholesky", "cholesky_inverse", "cholesky_solve", "det", "inverse", "logdet",
            "matrix_exp", "matrix_power", "pinverse", "qr", "slogdet", "svd"]
 
-TENSOR_METHODS = ("cholesky", "cholesky_inverse", "cholesky_solve", "det", "inverse", "logdet",
-                  "matrix_exp", "matrix_power", "pinverse", "qr", "slogdet", "svd")
+TENSOR_METHODS = tuple(__all__)
 
 
 class _LinAlgError(RuntimeError):

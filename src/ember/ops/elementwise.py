@@ -67,54 +67,12 @@ __all__ = [
 ]
 
 # the ones torch also offers as Tensor methods (x.name(...))
-TENSOR_METHODS = (
-    'abs',
-    'absolute',
-    'add',
-    'bitwise_and',
-    'bitwise_not',
-    'bitwise_or',
-    'bitwise_xor',
-    'clamp',
-    'clamp_max',
-    'clamp_min',
-    'clip',
-    'div',
-    'divide',
-    'eq',
-    'exp',
-    'ge',
-    'greater',
-    'greater_equal',
-    'gt',
-    'le',
-    'less',
-    'less_equal',
-    'log',
-    'logical_and',
-    'logical_not',
-    'logical_or',
-    'logical_xor',
-    'lt',
-    'maximum',
-    'minimum',
-    'mul',
-    'multiply',
-    'ne',
-    'neg',
-    'negative',
-    'not_equal',
-    'pow',
-    'reciprocal',
-    'relu',
-    'sigmoid',
-    'sign',
-    'sqrt',
-    'sub',
-    'subtract',
-    'tanh',
-    'true_divide',
-)
+_NOT_METHODS = {
+    'broadcast_shapes',
+    'rsub',
+    'where',
+}
+TENSOR_METHODS = tuple(name for name in __all__ if name not in _NOT_METHODS)
 
 # the ones torch also puts in torch.nn.functional
 FUNCTIONAL = (

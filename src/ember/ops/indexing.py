@@ -27,9 +27,7 @@ __all__ = [
 ]
 
 # the ones torch also offers as Tensor methods (x.name(...))
-TENSOR_METHODS = (
-    'nonzero',
-)
+TENSOR_METHODS = tuple(name for name in __all__ if name not in {'getitem', 'setitem'})
 
 
 _INTS = (int, np.integer)

@@ -31,15 +31,7 @@ __all__ = [
 ]
 
 # the ones torch also offers as Tensor methods (x.name(...))
-TENSOR_METHODS = (
-    'addmm',
-    'bmm',
-    'dot',
-    'inner',
-    'matmul',
-    'mm',
-    'mv',
-)
+TENSOR_METHODS = tuple(name for name in __all__ if name not in {'einsum', 'linear'})
 
 # the ones torch also puts in torch.nn.functional
 FUNCTIONAL = (

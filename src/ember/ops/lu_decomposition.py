@@ -20,7 +20,7 @@ from .primitive import Primitive
 
 __all__ = ["lu", "lu_solve", "lu_unpack"]
 
-TENSOR_METHODS = ("lu", "lu_solve")
+TENSOR_METHODS = tuple(name for name in __all__ if name not in {'lu_unpack'})
 
 lu_factor_result = _return_type("linalg_lu_factor", ("LU", "pivots"))
 lu_factor_ex_result = _return_type("linalg_lu_factor_ex", ("LU", "pivots", "info"))

@@ -19,8 +19,7 @@ from .primitive import Primitive
 __all__ = ["addbmm", "addmv", "addr", "baddbmm", "chain_matmul", "cross", "ger", "kron",
            "outer", "tensordot", "vdot"]
 
-TENSOR_METHODS = ("addbmm", "addmv", "addr", "baddbmm", "cross", "ger", "kron", "outer",
-                  "vdot")
+TENSOR_METHODS = tuple(name for name in __all__ if name not in {'chain_matmul', 'tensordot'})
 
 
 def _dims(shape) -> str:

@@ -28,18 +28,7 @@ from .primitive import Primitive
 __all__ = ['bernoulli', 'bernoulli_', 'cauchy_', 'exponential_', 'geometric_', 'log_normal_',
            'multinomial', 'normal', 'normal_', 'random_', 'uniform_']
 
-TENSOR_METHODS = (
-    'bernoulli',
-    'bernoulli_',
-    'cauchy_',
-    'exponential_',
-    'geometric_',
-    'log_normal_',
-    'multinomial',
-    'normal_',
-    'random_',
-    'uniform_',
-)
+TENSOR_METHODS = tuple(name for name in __all__ if name not in {'normal'})
 
 _CPP_LONG = {"int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
              "uint8": "unsigned char", "bool": "bool", "float32": "float", "float64": "double",

@@ -43,28 +43,12 @@ __all__ = [
 ]
 
 # the ones torch also offers as Tensor methods (x.name(...))
-TENSOR_METHODS = (
-    'all',
-    'amax',
-    'amin',
-    'aminmax',
-    'any',
-    'argmax',
-    'argmin',
-    'count_nonzero',
-    'isnan',
-    'logsumexp',
-    'max',
-    'mean',
-    'min',
-    'nanmean',
-    'nansum',
-    'norm',
-    'prod',
-    'sum',
-    'std',
-    'var',
-)
+_NOT_METHODS = {
+    'std_mean',
+    'sum_to_shape',
+    'var_mean',
+}
+TENSOR_METHODS = tuple(name for name in __all__ if name not in _NOT_METHODS)
 
 
 # torch returns named tuples from per-dim max/min; ember prints them the same way.

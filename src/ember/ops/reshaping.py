@@ -42,13 +42,19 @@ __all__ = [
 ]
 
 # torch has these as Tensor methods too (the in-place ones only as methods)
-TENSOR_METHODS = (
-    'as_strided', 'chunk', 'diag', 'diag_embed', 'diagflat', 'diagonal', 'dsplit', 'flip',
-    'fliplr', 'flipud', 'hsplit', 'moveaxis', 'movedim', 'narrow_copy', 'ravel', 'repeat',
-    'repeat_interleave', 'roll', 'rot90', 'select', 'split', 'squeeze_', 't_',
-    'tensor_split', 'tile', 'trace', 'transpose_', 'tril', 'tril_', 'triu', 'triu_',
-    'unflatten', 'unfold', 'unsqueeze_', 'vsplit',
-)
+_NOT_METHODS = {
+    'atleast_1d',
+    'atleast_2d',
+    'atleast_3d',
+    'broadcast_tensors',
+    'column_stack',
+    'dstack',
+    'hstack',
+    'meshgrid',
+    'row_stack',
+    'vstack',
+}
+TENSOR_METHODS = tuple(name for name in __all__ if name not in _NOT_METHODS)
 
 
 def _mark_view(t: Tensor, src: Tensor) -> None:

@@ -22,15 +22,7 @@ __all__ = [
     'logcumsumexp',
 ]
 
-TENSOR_METHODS = (
-    'cummax',
-    'cummin',
-    'cumprod',
-    'cumprod_',
-    'cumsum',
-    'cumsum_',
-    'logcumsumexp',
-)
+TENSOR_METHODS = tuple(__all__)
 
 cummax_result = _return_type("cummax")
 cummin_result = _return_type("cummin")

@@ -22,11 +22,7 @@ __all__ = [
 ]
 
 # the ones torch also offers as Tensor methods (x.name(...))
-TENSOR_METHODS = (
-    'argwhere',
-    'bincount',
-    'histc',
-)
+TENSOR_METHODS = tuple(name for name in __all__ if name not in {'bucketize', 'searchsorted'})
 
 
 def argwhere(input):

@@ -42,27 +42,13 @@ __all__ = [
 ]
 
 # the ones torch also offers as Tensor methods (x.name(...))
-TENSOR_METHODS = (
-    'broadcast_to',
-    'clone',
-    'contiguous',
-    'expand',
-    'expand_as',
-    'flatten',
-    'narrow',
-    'permute',
-    'reshape',
-    'reshape_as',
-    'squeeze',
-    'swapaxes',
-    'swapdims',
-    't',
-    'transpose',
-    'unbind',
-    'unsqueeze',
-    'view',
-    'view_as',
-)
+_NOT_METHODS = {
+    'cat',
+    'concat',
+    'concatenate',
+    'stack',
+}
+TENSOR_METHODS = tuple(name for name in __all__ if name not in _NOT_METHODS)
 
 
 

@@ -36,20 +36,7 @@ __all__ = [
     'unique_consecutive',
 ]
 
-TENSOR_METHODS = (
-    'argsort',
-    'kthvalue',
-    'median',
-    'mode',
-    'msort',
-    'nanmedian',
-    'nanquantile',
-    'quantile',
-    'sort',
-    'topk',
-    'unique',
-    'unique_consecutive',
-)
+TENSOR_METHODS = tuple(__all__)
 
 sort_result = _return_type("sort")
 topk_result = _return_type("topk")
