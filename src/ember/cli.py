@@ -1,6 +1,7 @@
 """The `ember` command (also `python -m ember`).
 
     ember train [--data mnist1d] [--model cnn] [--epochs N] [--lr LR] [--batch-size B]
+                [--optimizer adam|adamw] [--weight-decay WD] [--schedule constant|cosine]
                 [--seed S] [--out DIR] [--root DIR] [--resume CKPT]
     ember info
 
@@ -42,10 +43,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="epochs in all, counting those of a --resume checkpoint (default 40; "
                         "the paper trains 150)")
     t.add_argument("--lr", type=_positive_float, default=DEFAULTS["lr"],
-                   help="Adam learning rate (default 0.01, the paper's)")
+                   help="learning rate (default 0.01, the paper's; the peak of --schedule "
+                        "cosine)")
     t.add_argument("--batch-size", type=_positive_int, default=DEFAULTS["batch_size"],
                    help="default 100")
-    t.add_argument("--weight-decay", type=float, default=0.0, help="Adam weight decay")
+    t.add_argument("--optimizer", choices=("adam", "adamw"), default="adam",
+                   help="adam (default, the paper's) or adamw (decoupled weight decay)")
+    t.add_argument("--weight-decay", type=float, default=0.0,
+                   help="weight decay of the optimizer (default 0, the paper's)")
+    t.add_argument("--schedule", choices=("constant", "cosine"), default="constant",
+                   help="learning rate schedule: constant (default, the paper's) or cosine "
+                        "(CosineAnnealingLR from --lr to 0 over all --epochs, stepped every "
+                        "batch)")
     t.add_argument("--seed", type=int, default=DEFAULTS["seed"],
                    help="seed of ember's generator: initial weights and shuffling (default 42)")
     t.add_argument("--out", default="ember-run", help="output folder (default ./ember-run)")
@@ -138,11 +147,16 @@ def train(args, parser) -> int:
     _limit_blas_threads(args.threads)
     ember.manual_seed(args.seed)
     model = make_model(args.data, args.model)
-    opt = optim.Adam(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    opt_class = optim.AdamW if args.optimizer == "adamw" else optim.Adam
+    opt = opt_class(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     train_dl = batches(train_ds, args.batch_size, shuffle=True)
+    scheduler = None
+    if args.schedule == "cosine":
+        scheduler = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.epochs * len(train_dl))
     test_dl = batches(test_ds, 1000, shuffle=False)
     config = {"data": args.data, "model": args.model, "epochs": args.epochs, "lr": args.lr,
-              "batch_size": args.batch_size, "weight_decay": args.weight_decay,
+              "batch_size": args.batch_size, "optimizer": args.optimizer,
+              "weight_decay": args.weight_decay, "schedule": args.schedule,
               "seed": args.seed, "train_samples": len(train_ds), "test_samples": len(test_ds),
               "parameters": sum(p.numel() for p in model.parameters())}
     callbacks = [T.MetricsLogger(out / "metrics.json", extra={"config": config}),
@@ -151,7 +165,8 @@ def train(args, parser) -> int:
                               title=f"{args.model} on {args.data}, lr {args.lr:g}")]
     if not args.no_progress:
         callbacks.insert(0, T.ProgressBar())
-    learn = T.Learner(model, train_dl, test_dl, opt=opt, callbacks=callbacks)
+    learn = T.Learner(model, train_dl, test_dl, opt=opt, scheduler=scheduler,
+                      scheduler_interval="batch", callbacks=callbacks)
     if args.resume is not None:
         try:
             learn.load_checkpoint(args.resume)
@@ -162,7 +177,10 @@ def train(args, parser) -> int:
     remaining = args.epochs - learn.epoch
     print(f"ember {ember.__version__}: {args.model} on {args.data} ({len(train_ds)} train / "
           f"{len(test_ds)} test), {config['parameters']} parameters, {args.epochs} epochs, "
-          f"Adam lr {args.lr:g}, batch {args.batch_size}, seed {args.seed}", flush=True)
+          f"{opt_class.__name__} lr {args.lr:g}"
+          + (f" weight decay {args.weight_decay:g}" if args.weight_decay else "")
+          + (" cosine" if args.schedule == "cosine" else "")
+          + f", batch {args.batch_size}, seed {args.seed}", flush=True)
     start = time.perf_counter()
     if remaining > 0:
         learn.fit(remaining)
