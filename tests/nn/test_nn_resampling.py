@@ -119,3 +119,29 @@ def test_upsample_reprs_match_torch():
                   lambda nn: nn.Upsample(size=(3, 4), mode="bilinear", align_corners=True),
                   lambda nn: nn.UpsamplingBilinear2d(size=5), lambda nn: nn.PixelShuffle(3)):
         assert repr(build(ember.nn)) == repr(build(torch.nn))
+
+
+# --- antialiased bilinear / bicubic -------------------------------------------------------
+
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
+@pytest.mark.parametrize("align_corners", [False, True])
+@pytest.mark.parametrize("resize", [dict(size=(5, 4)), dict(size=(20, 3)),
+                                    dict(scale_factor=0.37), dict(scale_factor=1.7)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_antialiased_interpolate_matches_torch(mode, align_corners, resize, dtype):
+    # torch names the node UpsampleBilinear2DAaBackward0; ember builds it from two matmuls.
+    # float32: sums of mixed-sign taps round differently (seen up to 1.5e-6 absolute)
+    tol = dict(atol=5e-6) if dtype == np.float32 else {}
+    check(lambda m, x: m.nn.functional.interpolate(x, mode=mode, align_corners=align_corners,
+                                                   antialias=True, **resize),
+          randn(2, 3, 13, 9, dtype=dtype), check_grad_fn=False, **tol)
+
+
+def test_antialiased_interpolate_gradgradcheck():
+    assert gradgradcheck(lambda m, x: m.nn.functional.interpolate(
+        x, size=(3, 4), mode="bicubic", antialias=True), randn(1, 2, 7, 6))
+
+
+def test_antialias_needs_bilinear_or_bicubic_on_4d_input():
+    check_error(lambda m, x: m.nn.functional.interpolate(x, size=4, mode="linear",
+                                                         antialias=True), randn(1, 1, 8))

@@ -145,6 +145,46 @@ def _output_size(input, size, scale_factor, recompute_scale_factor, mode):
     return out, scales
 
 
+def _antialias_filter(x, mode: str):
+    """The interpolation kernel, evaluated at distances x: triangle or Keys cubic (a=-0.5)."""
+    x = np.abs(x)
+    if mode == "bilinear":
+        return np.maximum(0.0, 1.0 - x)
+    a = -0.5
+    near = ((a + 2) * x - (a + 3)) * x * x + 1
+    far = (((x - 5) * x + 8) * x - 4) * a
+    return np.where(x < 1, near, np.where(x < 2, far, 0.0))
+
+
+def _antialias_matrix(size: int, out: int, scale, align_corners, mode, dtype):
+    """(out, size) weights of torch's antialiased resampling (PIL's algorithm).
+
+    When shrinking (scale > 1) the kernel is stretched by the scale, so every input
+    pixel under an output pixel contributes; each row is normalised to sum to 1.
+    """
+    s = float(_area_scale(size, out, align_corners, scale, np.float64))
+    support = (1.0 if mode == "bilinear" else 2.0) * max(s, 1.0)
+    stretch = 1.0 / s if s >= 1 else 1.0
+    weights = np.zeros((out, size), np.float64)
+    for i in range(out):  # one short row of taps per output position
+        center = s * (i + 0.5)
+        lo = max(int(center - support + 0.5), 0)
+        hi = min(int(center + support + 0.5), size)
+        w = _antialias_filter((np.arange(lo, hi) - center + 0.5) * stretch, mode)
+        total = w.sum()
+        weights[i, lo:hi] = w / total if total else w
+    return Tensor._make(weights.astype(dtype))
+
+
+def _antialiased(input, out, scales, mode, align_corners):
+    """Antialiased bilinear/bicubic resize of (N, C, H, W): rows and columns are each one
+    matrix product with a fixed weight matrix, so autograd differentiates it as such."""
+    (h, w), dtype = input.shape[2:], input._data.dtype
+    rows = _antialias_matrix(h, out[0], scales[0], align_corners, mode, dtype)
+    cols = _antialias_matrix(w, out[1], scales[1], align_corners, mode, dtype)
+    return rows @ input @ cols.mT
+
+
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False) -> Tensor:
     """Resize the spatial dims of (N, C, *spatial) to `size` or by `scale_factor`.
@@ -161,10 +201,10 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         align_corners = False
     out, scales = _output_size(input, size, scale_factor, recompute_scale_factor, mode)
     if antialias:
-        raise ValueError("Anti-alias option is restricted to bilinear and bicubic modes and "
-                         "requires a 4-D tensor as input") if not (
-            mode in ("bilinear", "bicubic") and input.ndim == 4) else NotImplementedError(
-            "antialias=True is not implemented in ember")
+        if not (mode in ("bilinear", "bicubic") and input.ndim == 4):
+            raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos "
+                             "modes and requires a 4-D tensor as input")
+        return _antialiased(input, out, scales, mode, align_corners)
     n = input.ndim
     if mode == "area" and n in (3, 4):
         pool = adaptive_avg_pool1d if n == 3 else adaptive_avg_pool2d
