@@ -5,15 +5,17 @@ Workloads (float32, train mode, cross-entropy loss, gradients cleared each step)
   padding=1) - ReLU - MaxPool2d(2) - Flatten - Linear(784, 10) on a (64, 1, 28, 28) batch;
 - MNIST-1D's ConvBase (greydanus/mnist1d): Conv1d(1, 25, 5, stride 2, padding 1) and two
   Conv1d(25, 25, 3, stride 2, padding 1), ReLU after each, Linear(125, 10), on a
-  (100, 1, 40) batch.
+  (100, 1, 40) batch;
+- seed notebook 002's ConvNet classifier: three Conv2d(3, 3, 3, padding=1) each with ReLU,
+  Flatten, Linear(3072, 10), on a (64, 3, 32, 32) batch.
 
 Each library runs in its own process, best of several repeats after a warm-up; prints a
 Markdown table with ember/torch ratios (below 1: ember is faster). By default both use
 one thread (torch.set_num_threads(1); OPENBLAS_NUM_THREADS=1 etc. for ember, whose
-NumPy BLAS would otherwise start a thread per core); `--threads default` leaves both at
-their defaults.
+NumPy BLAS would otherwise start a thread per core); `--threads N` uses N threads in
+both, `--threads default` leaves both at their defaults.
 
-    python benchmarks/cnn.py [--threads default]
+    python benchmarks/cnn.py [--threads N|default]
 """
 
 from __future__ import annotations
@@ -37,8 +39,12 @@ def workloads(lib):
         nn.Conv1d(25, 25, 3, stride=2, padding=1), nn.ReLU(),
         nn.Conv1d(25, 25, 3, stride=2, padding=1), nn.ReLU(),
         nn.Flatten(), nn.Linear(125, 10))
+    convnet = nn.Sequential(
+        nn.Conv2d(3, 3, 3, padding=1), nn.ReLU(), nn.Conv2d(3, 3, 3, padding=1), nn.ReLU(),
+        nn.Conv2d(3, 3, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(3072, 10))
     images, digits = lib.randn(64, 1, 28, 28), lib.randint(0, 10, (64,))
     signals, labels = lib.randn(100, 1, 40), lib.randint(0, 10, (100,))
+    pictures, classes = lib.randn(64, 3, 32, 32), lib.randint(0, 10, (64,))
     loss_fn = nn.CrossEntropyLoss()
 
     def step(model, x, y):
@@ -51,14 +57,15 @@ def workloads(lib):
     return {
         "LeNet-like step, batch 64, 28x28": step(lenet, images, digits),
         "MNIST-1D ConvBase step, batch 100, length 40": step(conv1d, signals, labels),
+        "seed 002 ConvNet step, batch 64, 3x32x32": step(convnet, pictures, classes),
     }
 
 
 def measure(lib_name: str, threads: str) -> dict:
     if lib_name == "torch":
         import torch as lib
-        if threads == "1":
-            lib.set_num_threads(1)
+        if threads != "default":
+            lib.set_num_threads(int(threads))
     else:
         import ember as lib
     results = {}
@@ -74,10 +81,10 @@ def main() -> None:
     if len(sys.argv) > 2 and sys.argv[1] in ("ember", "torch"):
         print(json.dumps(measure(sys.argv[1], sys.argv[2])))
         return
-    threads = "default" if "--threads" in sys.argv and "default" in sys.argv else "1"
+    threads = sys.argv[sys.argv.index("--threads") + 1] if "--threads" in sys.argv else "1"
     env = dict(os.environ)
-    if threads == "1":
-        env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    if threads != "default":
+        env.update(OPENBLAS_NUM_THREADS=threads, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
     res = {lib: json.loads(subprocess.run([sys.executable, __file__, lib, threads], check=True,
                                           env=env, capture_output=True, text=True).stdout)
            for lib in ("ember", "torch")}
