@@ -88,6 +88,9 @@ from . import nn
 from . import optim
 from . import utils
 from .serialization import load, save
+from .threads import (
+    get_num_interop_threads, get_num_threads, set_num_interop_threads, set_num_threads,
+)
 from . import linalg
 from . import func
 from .func import vmap

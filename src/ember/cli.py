@@ -202,13 +202,10 @@ def train(args, parser) -> int:
 
 
 def _limit_blas_threads(n: int) -> None:
-    """Cap the BLAS thread pools (threadpoolctl comes with the data extra); a busy machine
-    makes spinning BLAS threads slow small matrix products by 10-50x."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return
-    threadpool_limits(n, user_api="blas")
+    """Cap the BLAS thread pools (`ember.set_num_threads`); a busy machine makes spinning
+    BLAS threads slow small matrix products by 10-50x."""
+    import ember
+    ember.set_num_threads(n)
 
 
 def _limit(dataset, n, Subset):
