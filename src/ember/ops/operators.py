@@ -1,6 +1,10 @@
 """Python's operators on Tensor (`x + y`, `x @ w`, `~mask`, `x[i]`, `x += 1`, ...),
 mapped to the ops that implement them."""
 
+import operator
+
+from ..autograd import grad_mode
+from ..tensor import Tensor
 from .elementwise import (
     abs,
     add,
@@ -47,6 +51,31 @@ from .pointwise import (
 )
 
 
+def _fast(numpy_op, op, no_bool=False):
+    """`x <op> y` with a shortcut for the commonest case: two plain tensors of one
+    dtype and no graph to record. Then torch's promotion, the op's checks and its
+    graph node all have nothing to do, and NumPy's operator is the whole op - which
+    on tiny tensors is most of the time an op takes. Anything else (numbers, mixed
+    dtypes, recording, shapes that do not broadcast, vmap's BatchedTensor) goes to
+    `op`, which gives the same result, or torch's error.
+    """
+    _make = Tensor._make
+
+    def operator_method(self, other):
+        if (other.__class__ is Tensor and self.__class__ is Tensor
+                and not (grad_mode._enabled and (self._requires_grad or other._requires_grad))):
+            a, b = self._data, other._data
+            if a.dtype is b.dtype and not (no_bool and a.dtype.kind == "b"):
+                try:
+                    return _make(numpy_op(a, b))
+                except ValueError:
+                    pass  # shapes that do not match: `op` raises torch's message
+        return op(self, other)
+
+    operator_method.__name__ = op.__name__
+    return operator_method
+
+
 def _where_method(self, condition, other):
     return where(condition, self, other)
 
@@ -75,12 +104,12 @@ def _add_(self, other):
 
 
 TENSOR_OPERATORS = {
-    "__add__": add, "__radd__": add, "__iadd__": _add_,
-    "__sub__": sub, "__rsub__": rsub, "__isub__": sub_,
-    "__mul__": mul, "__rmul__": mul, "__imul__": mul_,
+    "__add__": _fast(operator.add, add), "__radd__": add, "__iadd__": _add_,
+    "__sub__": _fast(operator.sub, sub, no_bool=True), "__rsub__": rsub, "__isub__": sub_,
+    "__mul__": _fast(operator.mul, mul), "__rmul__": mul, "__imul__": mul_,
     "__truediv__": div, "__rtruediv__": _flip(div), "__itruediv__": div_,
     "__pow__": pow, "__rpow__": _flip(pow), "__ipow__": pow_,
-    "__matmul__": matmul, "__rmatmul__": _rmatmul,
+    "__matmul__": _fast(operator.matmul, matmul), "__rmatmul__": _rmatmul,
     "__neg__": neg, "__abs__": abs, "__pos__": positive,
     "__eq__": eq, "__ne__": ne, "__lt__": lt, "__le__": le, "__gt__": gt, "__ge__": ge,
     "__and__": bitwise_and, "__rand__": bitwise_and, "__or__": bitwise_or,

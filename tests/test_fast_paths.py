@@ -1,0 +1,102 @@
+"""The forward shortcuts for tiny tensors (operators on two same-dtype tensors, linear
+under no_grad) give torch's values, dtypes, shapes, errors and graph flags, also in the
+corner cases the shortcut hands back to the general path."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+from tests.differential import assert_same_tensor, check, check_error, randn
+
+OPERATORS = {
+    "+": lambda x, y: x + y,
+    "-": lambda x, y: x - y,
+    "*": lambda x, y: x * y,
+    "@": lambda x, y: x @ y,
+}
+
+SHAPES = {  # elementwise: broadcasting pairs, 0-d included
+    "+": [((16,), (16,)), ((3, 1), (4,)), ((), ()), ((), (5,)), ((2, 0), (0,))],
+    "@": [((4, 4), (4, 4)), ((4,), (4,)), ((3, 4), (4,)), ((4,), (4, 2)), ((2, 3, 4), (4, 5)),
+          ((2, 1, 3, 4), (5, 4, 2)), ((0, 3), (3, 2))],
+}
+
+
+def _arrays(shapes, dtype):
+    out = []
+    for s in shapes:
+        a = np.asarray(randn(*s) * 3)
+        out.append(np.asarray(a.astype(dtype) if np.dtype(dtype).kind != "b" else a > 0))
+    return out
+
+
+@pytest.mark.parametrize("op", list(OPERATORS))
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "int64", "int32", "uint8",
+                                   "bool", "complex64"])
+def test_operator_same_dtype_without_grad(op, dtype):
+    fn = OPERATORS[op]
+    for shapes in SHAPES["@" if op == "@" else "+"]:
+        arrays = _arrays(shapes, dtype)
+        if op == "@" and dtype in ("float16", "bool", "uint8", "int32"):
+            continue  # torch's CPU matmul lacks some of these; not the shortcut's business
+        if op == "-" and dtype == "bool":
+            check_error(lambda t, x, y: fn(x, y), *arrays)
+            continue
+        check(lambda t, x, y: fn(x, y), *arrays, grad=False, rtol=1e-2 if dtype == "float16"
+              else None)
+
+
+@pytest.mark.parametrize("op", list(OPERATORS))
+def test_operator_errors_and_mixed_operands(op):
+    fn = OPERATORS[op]
+    if op == "@":
+        check_error(lambda t, x, y: fn(x, y), randn(3, 4), randn(3, 4))
+        check_error(lambda t, x, y: fn(x, y), randn(4), randn(3))
+        check_error(lambda t, x, y: fn(x, y), randn(4, 4), randn(4, 4).astype(np.float64))
+        check_error(lambda t, x, y: fn(x, y), np.ones((), np.float32), randn(4))
+    else:
+        check_error(lambda t, x, y: fn(x, y), randn(3), randn(4))
+        check(lambda t, x, y: fn(x, y), randn(3), randn(3).astype(np.float64), grad=False)
+        check(lambda t, x, y: fn(x, y), randn(3).astype(np.int64), randn(3), grad=False)
+        check(lambda t, x, y: fn(x, y), randn(3).astype(np.int64), np.ones((), np.float64),
+              grad=False)
+        check(lambda t, x: fn(x, 2.5), randn(3).astype(np.int32), grad=False)
+        check(lambda t, x: fn(3, x), randn(3).astype(np.int32), grad=False)
+
+
+@pytest.mark.parametrize("op", list(OPERATORS))
+def test_operator_records_when_needed(op):
+    """Inputs that require grad still get a graph; under no_grad they get none."""
+    fn = OPERATORS[op]
+    check(lambda t, x, y: fn(x, y), randn(4, 4), randn(4, 4))
+
+    def under_no_grad(t, x, y):
+        with t.no_grad():
+            return fn(x, y)
+    check(under_no_grad, randn(4, 4), randn(4, 4), grad=False)
+
+    def one_requires_grad(t, x, y):
+        return fn(x.detach(), y)
+    check(one_requires_grad, randn(4, 4), randn(4, 4))
+
+
+def test_operator_results_are_new_memory():
+    a, b = ember.ones(3), ember.zeros(3)
+    out = a + b
+    out.add_(1)
+    assert a.tolist() == [1.0, 1.0, 1.0] and b.tolist() == [0.0, 0.0, 0.0]
+    assert (a + b)._vc is not a._vc
+
+
+def test_operator_on_parameters_and_views():
+    w = ember.nn.Parameter(ember.ones(2, 2))
+    tw = torch.nn.Parameter(torch.ones(2, 2))
+    with ember.no_grad(), torch.no_grad():
+        e, t = w @ w.t() + w, tw @ tw.t() + tw
+    assert_same_tensor(e, t)
+    assert not e.requires_grad and e.grad_fn is None
+    e2, t2 = w @ w.t() + w, tw @ tw.t() + tw
+    assert e2.grad_fn.name() == t2.grad_fn.name()
