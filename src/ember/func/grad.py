@@ -15,7 +15,7 @@ import functools
 from .. import autograd
 from ..autograd import grad_mode
 from ..tensor import Tensor
-from . import batching
+from . import batching, forward_ad
 from ._pytree import tree_flatten, tree_unflatten
 from .batching import BatchedTensor, physical, wrap
 
@@ -37,7 +37,8 @@ def make_leaf(x):
     if p._requires_grad:
         p = p.view(tuple(p.shape))  # an alias: differentiate only through this use
     else:
-        p = p.detach().requires_grad_()
+        # a fresh leaf, keeping the tangents of running jvps (jacfwd of jacrev)
+        p = forward_ad._alias(p).requires_grad_()
     return wrap(p, levels), p
 
 

@@ -1,32 +1,18 @@
-"""Forward mode: jvp and jacfwd.
+"""Forward mode: jvp and jacfwd, through the jvp rules of `forward_ad.py`.
 
-ember's primitives have no forward-mode (jvp) rules, so every jvp uses the
-double-vjp trick for every primitive: with u a dummy cotangent,
-g(u) = vjp(f, x)(u) = J^T u is linear in u, and the vjp of g w.r.t. u applied to the
-tangent t is (J^T)^T t = J t. It needs each op's backward to be differentiable, which
-ember's are (backward formulas are written with ember ops).
+`jvp` runs the function once on dual tensors (each input's alias carries its tangent);
+every primitive computes its output's tangent by its rule as it goes, so there is no
+backward pass and no graph is kept beyond what reverse mode would keep anyway.
 """
 
 from __future__ import annotations
 
 import functools
 
-from .. import autograd
-from ..autograd import grad_mode
 from ..tensor import Tensor
+from . import forward_ad
 from ._pytree import tree_flatten, tree_unflatten
-from .batching import physical
-from .grad import (
-    _DEPTH,
-    _active_levels,
-    _check_argnums,
-    _detach,
-    _detach_tree,
-    _keep_graph,
-    from_physical,
-    make_leaf,
-    to_physical,
-)
+from .grad import _DEPTH, _check_argnums, _detach, _detach_tree
 
 __all__ = ["jvp", "jacfwd"]
 
@@ -44,61 +30,49 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
                            f"tensors, tangents also must be. Got primals with structure "
                            f"{p_spec} and tangents with structure {t_spec}")
     for p, t in zip(flat_p, flat_t):
+        if not isinstance(p, Tensor) or not isinstance(t, Tensor):
+            raise RuntimeError("jvp(f, primals, tangents): Expected primals and tangents to "
+                               f"only contain Tensors, got {type(p)} and {type(t)}")
         if tuple(p.shape) != tuple(t.shape):
             raise RuntimeError("Trying to set a forward gradient that has a different size "
                                "than that of the original Tensor, this is not supported. Tensor "
                                f"is of size {list(p.shape)} while the given forward gradient is "
                                f"of size {list(t.shape)}.")
-    _DEPTH[0] += 1
+    _DEPTH[0] += 1  # grad transforms inside keep their graphs (and so our tangents)
+    level = forward_ad.enter_level()
     try:
-        with grad_mode.enable_grad():
-            views, leaves = zip(*(make_leaf(p) for p in flat_p)) if flat_p else ((),
-                                                                                             ())
-            out = func(*tree_unflatten(list(views), p_spec))
-            aux = None
-            if has_aux:
-                out, aux = out
-            flat_out, out_spec = tree_flatten(out)
-            for o in flat_out:
-                if not isinstance(o, Tensor):
-                    raise RuntimeError("jvp(f, primals, tangents): Expected f(*primals) to "
-                                       f"return only tensors, got unsupported type {type(o)}")
-            keep = _keep_graph(leaves)
-            phys_out = [to_physical(o) for o in flat_out]
-            from ..creation import zeros_like
-            dummies = [zeros_like(o).requires_grad_() if o._requires_grad else None
-                       for o in phys_out]
-            live = [(o, u) for o, u in zip(phys_out, dummies) if u is not None]
-            levels = _active_levels()
-            tangent_phys = [physical(t, levels, expand=True) if levels else t for t in flat_t]
-            results = [None] * len(flat_out)
-            if live:
-                g = autograd.grad(tuple(o for o, _ in live), leaves,
-                                  grad_outputs=tuple(u for _, u in live), create_graph=True,
-                                  allow_unused=True, retain_graph=True)
-                used = [(gi, ti) for gi, ti in zip(g, tangent_phys)
-                        if gi is not None and gi._requires_grad]
-                if used:
-                    jv = autograd.grad(tuple(gi for gi, _ in used), tuple(u for _, u in live),
-                                       grad_outputs=tuple(ti.to(gi.dtype) for gi, ti in used),
-                                       create_graph=keep, allow_unused=True, retain_graph=True)
-                    it = iter(jv)
-                    for i, u in enumerate(dummies):
-                        if u is not None:
-                            results[i] = next(it)
-            outs, tans = [], []
-            for o, r, p in zip(flat_out, results, phys_out):
-                if r is None:
-                    r = zeros_like(p)
-                elif not keep:
-                    r = r.detach()
-                tans.append(from_physical(r))
-                outs.append(o if keep else _detach(o))
+        duals = [forward_ad.make_dual(p, t, level) for p, t in zip(flat_p, flat_t)]
+        out = func(*tree_unflatten(duals, p_spec))
+        aux = None
+        if has_aux:
+            if not (isinstance(out, tuple) and len(out) == 2):
+                raise RuntimeError("jvp(f, primals, tangents): output of function with "
+                                   "has_aux=True must be a tuple of (output, aux)")
+            out, aux = out
+        flat_out, out_spec = tree_flatten(out)
+        tans = []
+        for o in flat_out:
+            if not isinstance(o, Tensor):
+                raise RuntimeError("jvp(f, primals, tangents): Expected f(*primals) to "
+                                   f"return only tensors, got unsupported type {type(o)}")
+            tan = forward_ad.tangent(o, level)
+            if tan is None:
+                from ..creation import zeros_like
+                tan = zeros_like(o)
+            tans.append(tan)
+        for o in flat_out:
+            forward_ad.strip(o, level)
+        # Graphs made only by transforms inside (a jacrev's leaves) end here, unless an
+        # enclosing transform or the caller's own tensors need them.
+        keep = _DEPTH[0] > 1 or any(x._requires_grad for x in (*flat_p, *flat_t))
+        if not keep:
+            flat_out = [_detach(o) for o in flat_out]
+            tans = [_detach(t) for t in tans]
+            aux = _detach_tree(aux)
     finally:
+        forward_ad.exit_level(level)
         _DEPTH[0] -= 1
-    if not keep:
-        aux = _detach_tree(aux)
-    result = (tree_unflatten(outs, out_spec), tree_unflatten(tans, out_spec))
+    result = (tree_unflatten(list(flat_out), out_spec), tree_unflatten(tans, out_spec))
     return result + (aux,) if has_aux else result
 
 

@@ -156,6 +156,9 @@ def commit_inplace(t: Tensor, result: Tensor) -> Tensor:
     rebase = node is not None and base is not None
     np.copyto(t._data, result._data, casting="unsafe")
     t._vc[0] += 1
+    if getattr(result, "_fw", None) or getattr(t, "_fw", None):  # inside a jvp
+        from ..func.forward_ad import commit_tangent
+        commit_tangent(t, result)
     if node is not None:
         _save_output_as(node, result, t)
         t.grad_fn, t._output_nr, t._requires_grad = node, 0, True
