@@ -13,11 +13,12 @@
 
 from __future__ import annotations
 
-import heapq
+from operator import attrgetter
 
 import numpy as np
 
 from ..backend import namespace
+from ..tensor import Tensor
 from . import grad_mode
 from .hooks import run_hooks, run_post_accumulate_hooks
 from .node import AccumulateGrad, gradient_edge
@@ -128,7 +129,6 @@ def _as_tuple(x) -> tuple:
 
 def _inputs_tuple(inputs, where: str) -> tuple:
     """`inputs` of backward()/grad(): a tensor, a sequence, or a dict of tensors."""
-    from ..tensor import Tensor
     if isinstance(inputs, Tensor):
         inputs = (inputs,)
     elif type(inputs) is dict:
@@ -145,11 +145,14 @@ def _root_grads(tensors, grad_tensors) -> list:
 
     Like torch, extra gradients are ignored (zip), missing ones are an error.
     """
-    from ..tensor import Tensor
     if grad_tensors is None and len(tensors) == 1:
         t = tensors[0]  # the common `loss.backward()`: implicit 1 for a float scalar
-        if t._requires_grad and t._data.size == 1 and t._data.dtype.kind == "f":
-            return [Tensor._make(namespace(t._data).ones(t._data.shape, t._data.dtype))]
+        data = t._data
+        if t._requires_grad and data.size == 1 and data.dtype.kind == "f":
+            # empty + fill: a third of np.ones's cost, which is Python-level in NumPy
+            one = namespace(data).empty(data.shape, data.dtype)
+            one.fill(1)
+            return [Tensor._make(one)]
     if grad_tensors is None:
         grad_tensors = (None,) * len(tensors)
     elif isinstance(grad_tensors, Tensor):
@@ -190,39 +193,32 @@ def _root_grads(tensors, grad_tensors) -> list:
     return out
 
 
-def _discover(root_nodes) -> tuple[list, dict]:
-    """Every node reachable from the roots, and how many edges lead into each."""
+def _discover(root_nodes) -> set:
+    """Every node reachable from the roots."""
     seen = set(root_nodes)
-    stack = list(root_nodes)
-    order = []
-    deps: dict = {}
+    stack = list(seen)
     while stack:
-        node = stack.pop()
-        order.append(node)
-        for child, _ in node.next_functions:
-            if child is not None:
-                deps[child] = deps.get(child, 0) + 1
-                if child not in seen:
-                    seen.add(child)
-                    stack.append(child)
-    return order, deps
+        for child, _ in stack.pop().next_functions:
+            if child is not None and child not in seen:
+                seen.add(child)
+                stack.append(child)
+    return seen
 
 
 def _needed(nodes, target_nodes) -> set:
-    """Nodes from which some target can be reached (the only ones worth running)."""
+    """Nodes from which some target can be reached (the only ones worth running).
+
+    `nodes` is in execution order (parents before children), so one sweep in reverse
+    sees every child's answer before its parents'.
+    """
     needed = set(target_nodes)
-    changed = True
-    # Fixed point; `nodes` lists parents before children, so sweeping it in reverse
-    # settles a chain in one pass.
-    while changed:
-        changed = False
-        for node in reversed(nodes):
-            if node in needed:
-                continue
-            if any(child in needed for child, _ in node.next_functions):
-                needed.add(node)
-                changed = True
+    for node in reversed(nodes):
+        if node not in needed and any(child in needed for child, _ in node.next_functions):
+            needed.add(node)
     return needed
+
+
+_by_sequence = attrgetter("_sequence_nr")
 
 
 def _run(roots, root_grads, retain_graph, create_graph, targets, handed_out: set):
@@ -233,36 +229,34 @@ def _run(roots, root_grads, retain_graph, create_graph, targets, handed_out: set
     """
     root_edges = [gradient_edge(t) for t in roots]
     root_nodes = {node for node, _ in root_edges}
-    nodes, deps = _discover(root_nodes)
+    # Run latest-created first, as torch does. An op is always recorded after the ops
+    # that made its inputs, so every edge leads to an older node: this order is also a
+    # topological one (a node runs only after every node feeding it a gradient), and
+    # no dependency counting or ready queue is needed.
+    nodes = sorted(_discover(root_nodes), key=_by_sequence, reverse=True)
     needed = capture = None
     if targets is not None:
         needed = _needed(nodes, {node for node, _ in targets})
-        deps = {}
-        for node in nodes:
-            if node in needed:
-                for child, _ in node.next_functions:
-                    if child in needed:
-                        deps[child] = deps.get(child, 0) + 1
+        # Roots still run (and free their saved values); other unneeded nodes are skipped.
+        nodes = [n for n in nodes if n in needed or n in root_nodes]
         capture = {(id(node), nr): None for node, nr in targets}
 
     buffers: dict = {}
     for (node, nr), g in zip(root_edges, root_grads):
-        _add_to_buffer(buffers, node, nr, g)
+        _add_to_buffer(buffers, node, nr, g, create_graph)
         handed_out.add(id(g._data))
-    ready = [(-n._sequence_nr, id(n), n) for n in root_nodes if n not in deps]
-    heapq.heapify(ready)
 
     check_nan = grad_mode._anomaly and grad_mode._anomaly_check_nan
     prev = grad_mode._enabled
     grad_mode._enabled = bool(create_graph)
-    heappop, heappush = heapq.heappop, heapq.heappush
     try:
-        while ready:
-            node = heappop(ready)[2]
-            grads = buffers.pop(node, None) or [None] * node.num_outputs
+        for node in nodes:
+            grads = buffers.pop(node, None)
+            if grads is None:
+                grads = [None] * node.num_outputs
             if node._tensor_pre_hooks or node._retained or node._pre_hooks:
                 grads = _apply_tensor_hooks(node, grads, handed_out)
-            if isinstance(node, AccumulateGrad):
+            if node.__class__ is AccumulateGrad:
                 g, leaf = grads[0], node.variable
                 if g is not None:
                     if leaf._hooks:
@@ -290,23 +284,18 @@ def _run(roots, root_grads, retain_graph, create_graph, targets, handed_out: set
                 node._saved = None  # free saved values (a second backward then raises)
 
             # Pass each input's gradient down its edge (the hottest loop: kept inline).
-            meta, n_results = node._input_meta, len(results)
-            for i, (child, nr) in enumerate(node.next_functions):
-                if child is None or (needed is not None and child not in needed):
+            # zip stops at the shorter: a backward may return fewer gradients than edges.
+            for i, (g, (child, nr), meta) in enumerate(
+                    zip(results, node.next_functions, node._input_meta)):
+                if g is None or child is None or (needed is not None and child not in needed):
                     continue
-                g = results[i] if i < n_results else None
-                if g is not None:
-                    shape, np_dtype = meta[i]
-                    if g._data.shape != shape or g._data.dtype != np_dtype:
-                        g = _fit_to_input(node, i, g)
-                    buf = buffers.get(child)
-                    if buf is None:
-                        buf = buffers[child] = [None] * child.num_outputs
-                    buf[nr] = g if buf[nr] is None else buf[nr] + g
-                left = deps[child] - 1
-                deps[child] = left
-                if not left:
-                    heappush(ready, (-child._sequence_nr, id(child), child))
+                data = g._data
+                if data.shape != meta[0] or data.dtype != meta[1]:
+                    g = _fit_to_input(node, i, g)
+                buf = buffers.get(child)
+                if buf is None:
+                    buf = buffers[child] = [None] * child.num_outputs
+                buf[nr] = g if buf[nr] is None else _sum(buf[nr], g, create_graph)
     finally:
         grad_mode._enabled = prev
     if targets is None:
@@ -377,11 +366,21 @@ def _fit_to_input(node, i: int, g):
     return g
 
 
-def _add_to_buffer(buffers: dict, node, nr: int, g) -> None:
+def _add_to_buffer(buffers: dict, node, nr: int, g, create_graph: bool) -> None:
     buf = buffers.get(node)
     if buf is None:
         buf = buffers[node] = [None] * node.num_outputs
-    buf[nr] = g if buf[nr] is None else buf[nr] + g
+    buf[nr] = g if buf[nr] is None else _sum(buf[nr], g, create_graph)
+
+
+def _sum(a, b, create_graph: bool):
+    """Two gradients for one tensor (same shape and dtype by now) added up.
+
+    Without create_graph nothing records, so add the arrays and skip the op machinery.
+    """
+    if create_graph:
+        return a + b
+    return Tensor._make(a._data + b._data)
 
 
 def _accumulate_into(t, g, create_graph: bool, handed_out: set) -> None:
@@ -395,7 +394,6 @@ def _accumulate_into(t, g, create_graph: bool, handed_out: set) -> None:
         if not owned:
             data = data.copy()
         handed_out.add(id(data))
-        from ..tensor import Tensor
         t._grad = Tensor._make(data)
     elif create_graph or t._grad._requires_grad:
         t._grad = t._grad + g
