@@ -100,3 +100,64 @@ def test_operator_on_parameters_and_views():
     assert not e.requires_grad and e.grad_fn is None
     e2, t2 = w @ w.t() + w, tw @ tw.t() + tw
     assert e2.grad_fn.name() == t2.grad_fn.name()
+
+
+LINEAR_CASES = [  # input, weight, bias shapes
+    ((1, 784), (256, 784), (256,)), ((5, 3), (4, 3), None), ((0, 3), (4, 3), (4,)),
+    ((2, 3), (4, 3), (1,)), ((2, 3), (4, 3), ()), ((3,), (4, 3), (4,)), ((2, 5, 3), (4, 3), (4,)),
+]
+
+
+@pytest.mark.parametrize("shapes", LINEAR_CASES)
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64"])
+def test_linear_without_graph(shapes, dtype):
+    arrays = [np.asarray(randn(*s) * 3).astype(dtype) for s in shapes if s is not None]
+    if len(arrays) == 2:
+        arrays.append(None)
+
+    tol = {"rtol": 1e-4, "atol": 1e-4}  # float32 sums of 784 products in another order
+
+    def f(t, x, w, b):
+        with t.no_grad():
+            return t.nn.functional.linear(x, w, b)
+    check(f, *arrays, grad=False, **tol)
+
+    def frozen(t, x, w, b):  # grad mode on, but nothing requires grad
+        return t.nn.functional.linear(x, w, b)
+    check(frozen, *arrays, grad=False, **tol)
+    if dtype != "int64":
+        check(frozen, *arrays, **tol)  # recorded: grad_fn names and gradients
+
+
+def test_linear_without_graph_errors_and_mixed_dtypes():
+    def f(t, x, w, b):
+        with t.no_grad():
+            return t.nn.functional.linear(x, w, b)
+    check_error(f, randn(2, 3), randn(4, 5), randn(4))
+    check_error(f, randn(2, 3), randn(4, 3), randn(5))
+    check_error(f, randn(2, 3), randn(4, 3).astype(np.float64), randn(4))
+    check_error(f, randn(2, 3), randn(4, 3), randn(4).astype(np.float64))
+
+
+def test_linear_layer_under_no_grad():
+    ember.manual_seed(0)
+    torch.manual_seed(0)
+    e_layer, t_layer = ember.nn.Linear(20, 7), torch.nn.Linear(20, 7)
+    x = randn(3, 20)
+    with ember.no_grad(), torch.no_grad():
+        e, t = e_layer(ember.from_numpy(x)), t_layer(torch.from_numpy(x))
+    assert_same_tensor(e, t)
+    assert not e.requires_grad and e.grad_fn is None
+    e.add_(1)  # a new tensor: the parameters are untouched
+    assert_same_tensor(e_layer.bias, t_layer.bias)
+
+
+@pytest.mark.parametrize("dtypes", [(np.float32, np.float32, np.float64),
+                                    (np.float32, np.float64, np.float32),
+                                    (np.float64, np.float32, np.float32),
+                                    (np.float64, np.float32, np.float64)])
+def test_addmm_dtype_errors(dtypes):
+    """addmm checks self against mat2, then mat1 against mat2 (linear's fallback)."""
+    b, x, w = (randn(*s).astype(d) for s, d in zip([(4,), (2, 3), (3, 4)], dtypes))
+    check_error(lambda t, b, x, w: t.addmm(b, x, w), b, x, w)
+    check_error(lambda t, b, x, w: t.nn.functional.linear(x, w.T.copy(), b), b, x, w)

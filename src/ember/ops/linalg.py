@@ -15,7 +15,8 @@ import string
 import numpy as np
 
 from .. import dtypes
-from ..tensor import Tensor
+from ..autograd import grad_mode
+from ..tensor import Tensor, legacy_type_name
 from .primitive import Primitive
 
 __all__ = [
@@ -55,6 +56,11 @@ def _cname(d) -> str:
     return {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
             "int32": "int", "bool": "bool", "complex64": "c10::complex<float>",
             "complex128": "c10::complex<double>"}.get(d.name, d.name)
+
+
+def _scalar_type(t) -> str:
+    """torch's ScalarType name (Float, Double, Long, ...), as in addmm's errors."""
+    return legacy_type_name(t)[len("ember."):-len("Tensor")]
 
 
 class MatMul(Primitive):
@@ -303,7 +309,10 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1) -> Tensor:
     if mat1.shape[1] != mat2.shape[0]:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_dims(mat1.shape)} and "
                            f"{_dims(mat2.shape)})")
-    _promote(mat1, mat2)
+    for name, t in (("self", input), ("mat1", mat1)):  # torch's order of dtype checks
+        if t.dtype is not mat2.dtype:
+            raise RuntimeError(f"{name} and mat2 must have the same dtype, but got "
+                               f"{_scalar_type(t)} and {_scalar_type(mat2)}")
     if tuple(input.shape) != (mat1.shape[0], mat2.shape[1]):
         from .shape import expand
         expand(input, (mat1.shape[0], mat2.shape[1]))  # torch's error if it cannot broadcast
@@ -318,6 +327,9 @@ def linear(input, weight, bias=None) -> Tensor:
     with a bias is one addmm; any other contiguous input with a vector bias is
     flattened to a matrix, put through addmm and viewed back; the rest is matmul + add.
     """
+    out = _linear_without_graph(input, weight, bias)
+    if out is not None:
+        return out
     if bias is not None and input.ndim == 2:
         return addmm(bias, input, weight.t())  # AddmmBackward0 <- TBackward0
     if bias is not None and bias.ndim == 1 and input._data.flags.c_contiguous:
@@ -327,6 +339,32 @@ def linear(input, weight, bias=None) -> Tensor:
         return out.view(lead + (out.shape[1],))
     out = matmul(input, weight.t())
     return out + bias if bias is not None else out
+
+
+def _linear_without_graph(input, weight, bias):
+    """linear's shortcut for inference, or None when it must take the general path.
+
+    With no graph to record, plain NumPy arrays (not CuPy, not vmap's batched tensors)
+    of one dtype and a matrix input whose sizes fit, linear is what addmm computes:
+    one matmul, then the bias added in place. Doing it on the arrays skips the
+    intermediate tensors (W^T, the expanded bias) and the checks, which cost more
+    than a batch-1 product.
+    """
+    x, w = getattr(input, "_data", None), getattr(weight, "_data", None)
+    if not (x.__class__ is w.__class__ is np.ndarray and x.ndim == w.ndim == 2
+            and x.shape[1] == w.shape[1] and x.dtype is w.dtype):
+        return None
+    if bias is not None:
+        b = getattr(bias, "_data", None)
+        if not (b.__class__ is np.ndarray and b.shape == w.shape[:1] and b.dtype is x.dtype):
+            return None
+    if grad_mode._enabled and (input._requires_grad or weight._requires_grad
+                               or (bias is not None and bias._requires_grad)):
+        return None
+    out = np.matmul(x, w.T)
+    if bias is not None:
+        out += b
+    return Tensor._make(out)
 
 
 # ---------------------------------------------------------------------------------------
