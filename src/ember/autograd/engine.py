@@ -254,7 +254,8 @@ def _run(roots, root_grads, retain_graph, create_graph, targets, handed_out: set
             grads = buffers.pop(node, None)
             if grads is None:
                 grads = [None] * node.num_outputs
-            if node._tensor_pre_hooks or node._retained or node._pre_hooks:
+            hooked = node._hooked  # one flag, so that nodes without hooks pay one lookup
+            if hooked:
                 grads = _apply_tensor_hooks(node, grads, handed_out)
             if node.__class__ is AccumulateGrad:
                 g, leaf = grads[0], node.variable
@@ -275,7 +276,11 @@ def _run(roots, root_grads, retain_graph, create_graph, targets, handed_out: set
                         capture[key] = g
             if (needed is None or node in needed) and (
                     grads[0] is not None or any(g is not None for g in grads)):
-                results = _call_node(node, grads)
+                results = node.backward(*grads)
+                if results.__class__ is not tuple:
+                    results = (results,)
+                if hooked and node._hooks:
+                    results = _run_post_hooks(node, grads, results)
                 if check_nan:
                     _check_nan(node, results)
             else:
@@ -294,8 +299,11 @@ def _run(roots, root_grads, retain_graph, create_graph, targets, handed_out: set
                     g = _fit_to_input(node, i, g)
                 buf = buffers.get(child)
                 if buf is None:
-                    buf = buffers[child] = [None] * child.num_outputs
-                buf[nr] = g if buf[nr] is None else _sum(buf[nr], g, create_graph)
+                    buffers[child] = [g] if child.num_outputs == 1 else _slots(child, nr, g)
+                elif buf[nr] is None:
+                    buf[nr] = g
+                else:
+                    buf[nr] = _sum(buf[nr], g, create_graph)
     finally:
         grad_mode._enabled = prev
     if targets is None:
@@ -332,19 +340,18 @@ def _apply_tensor_hooks(node, grads: list, handed_out: set) -> list:
     return grads
 
 
-def _call_node(node, grads):
-    results = node.backward(*grads)
-    if not isinstance(results, tuple):
-        results = (results,)
-    if node._hooks:
-        # Hooks see gradients already fitted to their inputs (reduced over broadcast dims,
-        # cast), and None for inputs that need no gradient, as in torch.
-        results = tuple(None if e[0] is None or r is None else _fit_to_input(node, i, r)
-                        for i, (r, e) in enumerate(zip(results, node.next_functions)))
-        for hook in list(node._hooks.values()):
-            new = hook(results, tuple(grads))
-            if new is not None:
-                results = tuple(new)
+def _run_post_hooks(node, grads, results) -> tuple:
+    """Node post-hooks: hook(grad_inputs, grad_outputs) may replace the gradients.
+
+    Hooks see gradients already fitted to their inputs (reduced over broadcast dims,
+    cast), and None for inputs that need no gradient, as in torch.
+    """
+    results = tuple(None if e[0] is None or r is None else _fit_to_input(node, i, r)
+                    for i, (r, e) in enumerate(zip(results, node.next_functions)))
+    for hook in list(node._hooks.values()):
+        new = hook(results, tuple(grads))
+        if new is not None:
+            results = tuple(new)
     return results
 
 
@@ -369,8 +376,16 @@ def _fit_to_input(node, i: int, g):
 def _add_to_buffer(buffers: dict, node, nr: int, g, create_graph: bool) -> None:
     buf = buffers.get(node)
     if buf is None:
-        buf = buffers[node] = [None] * node.num_outputs
-    buf[nr] = g if buf[nr] is None else _sum(buf[nr], g, create_graph)
+        buffers[node] = _slots(node, nr, g)
+    else:
+        buf[nr] = g if buf[nr] is None else _sum(buf[nr], g, create_graph)
+
+
+def _slots(node, nr: int, g) -> list:
+    """A node's gradient buffer: one slot per output, `g` in slot `nr`."""
+    buf = [None] * node.num_outputs
+    buf[nr] = g
+    return buf
 
 
 def _sum(a, b, create_graph: bool):

@@ -22,6 +22,7 @@ def register_tensor_hook(t, hook):
     node = t.grad_fn
     if node._tensor_pre_hooks is None:
         node._tensor_pre_hooks = {}
+    node._hooked = True
     hooks = node._tensor_pre_hooks.setdefault(t._output_nr, {})
     return _add_hook(hooks, hook)
 
@@ -53,6 +54,7 @@ def retain_grad(t) -> None:
     node = t.grad_fn
     if node._retained is None:
         node._retained = {}
+    node._hooked = True
     node._retained[t._output_nr] = weakref.ref(t)
 
 

@@ -33,6 +33,7 @@ class Node:
     _hooks = None             # {id: hook(grad_inputs, grad_outputs)}
     _tensor_pre_hooks = None  # {output_nr: {id: hook(grad)}} from Tensor.register_hook
     _retained = None          # {output_nr: weakref to a tensor that called retain_grad()}
+    _hooked = False           # set once any of the four above is: the engine checks only this
 
     def __init__(self):
         self.next_functions = ()
@@ -101,12 +102,14 @@ class Node:
         """hook(grad_inputs, grad_outputs) -> new grad_inputs or None, after backward."""
         if self._hooks is None:
             self._hooks = {}
+        self._hooked = True
         return _add_hook(self._hooks, hook)
 
     def register_prehook(self, hook):
         """hook(grad_outputs) -> new grad_outputs or None, before backward."""
         if self._pre_hooks is None:
             self._pre_hooks = {}
+        self._hooked = True
         return _add_hook(self._pre_hooks, hook)
 
 
