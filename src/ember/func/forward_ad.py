@@ -151,7 +151,10 @@ def _levels_of(args, params) -> list:
 def dispatch(cls, original, args, params):
     """Called instead of `cls.apply` while a jvp runs: the op, then its tangents."""
     out = original(cls, *args, **params)
+    rule = find_rule(cls)
     for level in _levels_of(args, params):
+        if rule is diagonal_rule and _has_tangent(out, level):
+            continue  # `finish` gave the elementwise op its tangent from the node
         tans = tuple(tangent(a, level) if _is_float(a) else None for a in args)
         ptans = {k: tangent(v, level) for k, v in params.items() if _is_float(v)}
         ptans = {k: v for k, v in ptans.items() if v is not None}
@@ -159,12 +162,33 @@ def dispatch(cls, original, args, params):
             continue
         _HIDDEN.append(level)
         try:
-            rule = transpose_rule if ptans else find_rule(cls)
-            tan_out = rule(cls, args, tans, params, out, ptans)
+            use = transpose_rule if ptans or rule is diagonal_rule else rule
+            tan_out = use(cls, args, tans, params, out, ptans)
         finally:
             _HIDDEN.pop()
         _attach(out, tan_out, level)
     return out
+
+
+def _has_tangent(out, level: int) -> bool:
+    first = out[0] if isinstance(out, tuple) else out
+    return tangent(first, level) is not None
+
+
+def finish_with_tangents(node, result, inputs) -> None:
+    """Elementwise ops get their tangent where the op ends, from the node itself (its
+    forward has run, so it holds whatever backward needs): this also covers ops whose
+    functions call `forward` and `finish` directly, not `apply`."""
+    for level in _levels_of(inputs, {}):
+        tans = tuple(tangent(a, level) if _is_float(a) else None for a in inputs)
+        if all(t is None for t in tans):
+            continue
+        _HIDDEN.append(level)
+        try:
+            tan = _diagonal_from_node(node, inputs, tans, result)
+        finally:
+            _HIDDEN.pop()
+        _attach(result, tan, level)
 
 
 def _attach(out, tan_out, level: int) -> None:
@@ -188,15 +212,28 @@ def _save_output_itself(o: Tensor) -> None:
 
 
 def commit_tangent(t: Tensor, result: Tensor) -> None:
-    """An in-place op wrote `result` into `t`: `t` now has `result`'s tangents."""
-    fw = getattr(result, "_fw", None)
-    if fw or getattr(t, "_fw", None):
-        t._fw = {lvl: tan for lvl, tan in (fw or {}).items() if lvl in LEVELS}
-        if t._fw and t.__class__ is Tensor:
-            t.__class__ = DualTensor
-        for lvl, tan in t._fw.items():
-            if tuple(tan.shape) != tuple(t.shape) or tan.dtype != t.dtype:
-                t._fw[lvl] = tan.expand(tuple(t.shape)).to(t.dtype)
+    """An in-place op wrote `result` into `t`: `t` now has `result`'s tangents, and
+    when `t` is a view, its base's tangent changes in the view's region."""
+    from ..creation import zeros_like
+    new = {lvl: tan for lvl, tan in (getattr(result, "_fw", None) or {}).items()
+           if lvl in LEVELS}
+    old = getattr(t, "_fw", None) or {}
+    for lvl in sorted(set(new) | {lvl for lvl in old if lvl in LEVELS}):
+        _HIDDEN.append(lvl)
+        try:
+            tan = new.get(lvl)
+            tan = zeros_like(t) if tan is None else tan.expand(tuple(t.shape)).to(t.dtype)
+            _set_tangent(t, lvl, tan)
+            base = t._base
+            if base is not None:
+                from ..ops.inplace import _view_index
+                base_tan = tangent(base, lvl)
+                base_tan = zeros_like(base) if base_tan is None else base_tan
+                where = Tensor._make(_view_index(base._data, t._data).reshape(-1))
+                base_tan = base_tan.reshape(-1).index_copy(0, where, tan.reshape(-1))
+                _set_tangent(base, lvl, base_tan.reshape(tuple(base.shape)))
+        finally:
+            _HIDDEN.pop()
 
 
 # ---- rules --------------------------------------------------------------------------
@@ -244,29 +281,52 @@ def _leaf(x: Tensor) -> Tensor:
 
 
 def diagonal_rule(cls, args, tans, params, out, ptans):
-    """Elementwise ops: J is diagonal, J t = J^T t = the op's backward applied to t."""
-    if out._data.dtype.kind == "c" or any(isinstance(a, Tensor) and a._data.dtype.kind == "c"
-                                           for a in args):
-        return transpose_rule(cls, args, tans, params, out, ptans)  # backward conjugates
-    shape = tuple(out.shape)
-    leaves = [_leaf(a.expand(shape) if tuple(a.shape) != shape else a) if _is_float(a) else a
-              for a in args]
-    with grad_mode.enable_grad():
-        node = cls.apply(*leaves, **params).grad_fn
-    if node is None:
-        return None
-    if type(node) is not cls:   # the op's apply added steps of its own
-        return transpose_rule(cls, args, tans, params, out, ptans)
+    """Elementwise ops: the Jacobian is diagonal, so J t = J^T t, the op's own backward
+    applied to t. Run from `finish` (see `finish_with_tangents`); as a rule of `dispatch`
+    it only stands for ops whose apply ended elsewhere, which take the transpose rule."""
+    return transpose_rule(cls, args, tans, params, out, ptans)
+
+
+def _diagonal_from_node(node, inputs, tans, result):
+    """J t for an elementwise op from its node: backward(t_i) is d out/d x_i * t_i in
+    the output's shape (the engine, not backward, reduces broadcast gradients)."""
+    saved = Primitive.inputs_to_save(node, inputs)  # all of them, not just the needed
+    if node.save_output:
+        saved.append(result)
+    if saved:
+        node.save_for_backward(*saved)
+    shape = tuple(result.shape)
+    complex_ = result._data.dtype.kind == "c" or any(
+        isinstance(a, Tensor) and a._data.dtype.kind == "c" for a in inputs)
+    keep = _needs_graph(inputs, tans)
     total = None
-    with _graph_mode(_needs_graph(args, tans)):
-        for i, t in enumerate(tans):
-            if t is None:
-                continue
-            grads = node.backward(t.expand(shape) if tuple(t.shape) != shape else t)
+    for i, t in enumerate(tans):
+        if t is None:
+            continue
+        t = t.expand(shape) if tuple(t.shape) != shape else t
+        if complex_:
+            g = _transpose_through_node(node, i, t, result, keep)
+        else:
+            with _graph_mode(keep):
+                grads = node.backward(t)
             g = grads[i] if isinstance(grads, tuple) else grads
-            if g is not None:
-                total = g if total is None else total + g
+        if g is not None:
+            total = g if total is None else total + g
     return total
+
+
+def _transpose_through_node(node, i, t, result, keep):
+    """Complex inputs: backward conjugates, so differentiate u -> backward(u)[i] along
+    t instead (the transpose rule on this one node)."""
+    from ..creation import zeros_like
+    with grad_mode.enable_grad():
+        u = zeros_like(result).requires_grad_()
+        grads = node.backward(u)
+        g = grads[i] if isinstance(grads, tuple) else grads
+        if g is None or not g._requires_grad:
+            return None
+        (jv,) = autograd.grad([g], [u], [t], create_graph=keep)
+    return jv
 
 
 def _needs_graph(args, tans) -> bool:
@@ -473,21 +533,10 @@ def _make_apply(original):
 
 
 def _make_finish(original):
-    # ember.where and lerp call forward and finish themselves, not apply
     def finish(self, out, inputs):
         result = original(self, out, inputs)
-        params: dict = {}
-        for level in _levels_of(inputs, params):
-            tans = tuple(tangent(a, level) if _is_float(a) else None for a in inputs)
-            if all(t is None for t in tans):
-                continue
-            _HIDDEN.append(level)
-            try:
-                tan_out = find_rule(type(self))(type(self), tuple(inputs), tans, params,
-                                                result, {})
-            finally:
-                _HIDDEN.pop()
-            _attach(result, tan_out, level)
+        if find_rule(type(self)) is diagonal_rule:
+            finish_with_tangents(self, result, inputs)
         return result
     return finish
 
@@ -502,9 +551,10 @@ def install() -> None:
         if "apply" in c.__dict__:
             _installed.append((c, "apply", c.__dict__["apply"]))
             c.apply = _make_apply(c.__dict__["apply"].__func__)
-    for c in batching._direct_forward_classes():
-        _installed.append((c, "finish", c.__dict__.get("finish")))
-        c.finish = _make_finish(c.finish)
+    for c in batching._all_primitive_classes():
+        if "finish" in c.__dict__:
+            _installed.append((c, "finish", c.__dict__["finish"]))
+            c.finish = _make_finish(c.__dict__["finish"])
 
 
 def uninstall() -> None:

@@ -77,55 +77,61 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
 
 
 def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
-    """The Jacobian by forward mode: one jvp per input element (torch.func.jacfwd)."""
-    from ..creation import zeros
-    from ..ops.shape import stack
+    """The Jacobian by forward mode (torch.func.jacfwd): one jvp per coordinate
+    direction of the inputs, all at once as a vmap over the rows of an identity matrix.
+    Shape: output.shape + input.shape for each (output, input) pair."""
+    from ..creation import eye, zeros
+    from .vmap import vmap
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         nums = _check_argnums(argnums, len(args), "jacfwd")
-        sel = tuple(args[a] for a in nums)
-        flat_in, in_spec = tree_flatten(sel)
+        flat_in, in_spec = tree_flatten(tuple(args[a] for a in nums))
+        sizes = [t.numel() for t in flat_in]
+        total = sum(sizes)
 
         def f_flat(*flat):
             full = list(args)
             for a, v in zip(nums, tree_unflatten(list(flat), in_spec)):
                 full[a] = v
-            out = func(*full, **kwargs)
-            return out
+            return func(*full, **kwargs)
 
-        columns = []  # per flat input: list of tangent outputs (flat)
-        out_holder = []
-        aux = None
-        for i, t in enumerate(flat_in):
-            cols = []
-            for j in range(t.numel()):
-                tangents = []
-                for m, t2 in enumerate(flat_in):
-                    e = zeros(t2.numel(), dtype=t2.dtype)
-                    if m == i:
-                        e[j] = 1
-                    tangents.append(e.reshape(tuple(t2.shape)))
-                res = jvp(f_flat, tuple(flat_in), tuple(tangents), has_aux=has_aux)
-                if has_aux:
-                    aux = res[2]
-                out_holder[:] = [res[0]]
-                cols.append(tree_flatten(res[1])[0])
-            columns.append(cols)
-        if not out_holder:
-            res = f_flat(*flat_in)
-            out_holder.append(res[0] if has_aux else res)
-        flat_out, out_spec = tree_flatten(out_holder[0])
+        if total == 0:  # nothing to push: the output, and empty Jacobians
+            out = f_flat(*flat_in)
+            out, aux = out if has_aux else (out, None)
+            tangents_rows = tree_unflatten(
+                [zeros((0,) + tuple(o.shape), dtype=o.dtype) for o in tree_flatten(out)[0]],
+                tree_flatten(out)[1])
+        else:
+            # row k of the basis is the k-th coordinate direction over all inputs
+            basis, start = [], 0
+            for t, n in zip(flat_in, sizes):
+                rows = eye(total, dtype=t.dtype)[:, start:start + n]
+                basis.append(rows.reshape((total,) + tuple(t.shape)))
+                start += n
+
+            def push(*directions):
+                return jvp(f_flat, tuple(flat_in), directions, has_aux=has_aux)
+
+            results = vmap(push, randomness=randomness)(*basis)
+            out = tree_unflatten([o[0] for o in tree_flatten(results[0])[0]],
+                                 tree_flatten(results[0])[1])
+            tangents_rows = results[1]
+            aux = None
+            if has_aux:
+                flat_aux, aux_spec = tree_flatten(results[2])
+                aux = tree_unflatten([a[0] if isinstance(a, Tensor) else a for a in flat_aux],
+                                     aux_spec)
+        flat_rows, out_spec = tree_flatten(tangents_rows)
         per_output = []
-        for k, o in enumerate(flat_out):
-            per_input = []
-            for i, t in enumerate(flat_in):
-                parts = [c[k] for c in columns[i]]
-                if parts:
-                    j_ = stack(parts, -1)
-                else:
-                    j_ = zeros(tuple(o.shape) + (0,), dtype=o.dtype)
-                per_input.append(j_.reshape(tuple(o.shape) + tuple(t.shape)))
+        for rows in flat_rows:
+            out_shape = tuple(rows.shape[1:])
+            per_input, start = [], 0
+            for t, n in zip(flat_in, sizes):
+                block = rows[start:start + n]
+                block = block.movedim(0, -1) if block.ndim > 1 else block
+                per_input.append(block.reshape(out_shape + tuple(t.shape)))
+                start += n
             grouped = tree_unflatten(per_input, in_spec)
             per_output.append(grouped if isinstance(argnums, tuple) else grouped[0])
         jac = tree_unflatten(per_output, out_spec)

@@ -405,8 +405,9 @@ def setitem(input, key, value) -> None:
         v = np.asarray(value).astype(data.dtype)
     if grad_mode._enabled:
         _check_leaf(input, basic=ikey.advanced is None)
-    if grad_mode._enabled and (input._requires_grad or
-                               (isinstance(value, Tensor) and value._requires_grad)):
+    if (grad_mode._enabled and (input._requires_grad or
+                                (isinstance(value, Tensor) and value._requires_grad))
+            or getattr(input, "_fw", None) or getattr(value, "_fw", None)):  # or in a jvp
         src = value if isinstance(value, Tensor) else Tensor._make(v)
         if src._data.dtype != data.dtype:
             src = src.to(input.dtype)

@@ -348,9 +348,13 @@ def _linear_without_graph(input, weight, bias):
     of one dtype and a matrix input whose sizes fit, linear is what addmm computes:
     one matmul, then the bias added in place. Doing it on the arrays skips the
     intermediate tensors (W^T, the expanded bias) and the checks, which cost more
-    than a batch-1 product.
+    than a batch-1 product. Only for plain Tensors: a subclass (a jvp's dual tensor)
+    takes the general path, where its ops see it.
     """
-    x, w = getattr(input, "_data", None), getattr(weight, "_data", None)
+    if input.__class__ is not Tensor or weight.__class__ is not Tensor or not (
+            bias is None or bias.__class__ is Tensor):
+        return None
+    x, w = input._data, weight._data
     if not (x.__class__ is w.__class__ is np.ndarray and x.ndim == w.ndim == 2
             and x.shape[1] == w.shape[1] and x.dtype is w.dtype):
         return None
@@ -380,6 +384,7 @@ class Einsum(Primitive):
 
     def forward(self, *arrays, inputs_subs, output_subs):
         self.inputs_subs, self.output_subs = inputs_subs, output_subs
+        self.save_inputs = tuple(range(len(arrays)))  # every operand, however many
         self.shapes = [a.shape for a in arrays]
         spec = ",".join(inputs_subs) + "->" + output_subs
         return np.einsum(spec, *arrays, optimize=len(arrays) > 2)
@@ -443,11 +448,7 @@ class DiagonalEmbed(Primitive):
 
 
 def _einsum_raw(inputs_subs, output_subs, operands) -> Tensor:
-    node = Einsum.__new__(Einsum)
-    node.save_inputs = tuple(range(len(operands)))
-    out = node.forward(*[t._data for t in operands], inputs_subs=inputs_subs,
-                       output_subs=output_subs)
-    return node.finish(out, tuple(operands))
+    return Einsum.apply(*operands, inputs_subs=inputs_subs, output_subs=output_subs)
 
 
 def _parse_einsum(equation: str, operands):
