@@ -14,6 +14,7 @@ import itertools
 import re
 import weakref
 
+from ..tensor import Tensor
 from . import grad_mode
 
 _sequence = itertools.count()
@@ -67,10 +68,22 @@ class Node:
         return any_grad
 
     def save_for_backward(self, *tensors) -> None:
-        """Keep tensors for backward; an in-place change to one makes backward raise."""
-        self._saved = tuple(_pack(t, self) for t in tensors)
-        self._saved_versions = tuple(t._vc[0] if t is not None and hasattr(t, "_vc") else 0
-                                     for t in tensors)
+        """Keep tensors for backward; an in-place change to one makes backward raise.
+
+        Each tensor's version is kept beside it (None for a plain value saved by an op,
+        such as the 2.0 of `x * 2.0`, which has no version to check).
+        """
+        saved, versions = [], []
+        for t in tensors:
+            if isinstance(t, Tensor):
+                versions.append(t._vc[0])
+                if t.grad_fn is self:
+                    t = SavedOutput(t)
+            else:
+                versions.append(None)
+            saved.append(t)
+        self._saved = tuple(saved)
+        self._saved_versions = tuple(versions)
 
     @property
     def saved_tensors(self) -> tuple:
@@ -85,10 +98,11 @@ class Node:
                 "if you need to access saved tensors after calling backward.")
         out = []
         for t, version in zip(saved, self._saved_versions):
-            if isinstance(t, SavedOutput):
-                t = t.unpack(self)
-            if t is not None and hasattr(t, "_vc") and t._vc[0] != version:
-                raise RuntimeError(_modified_message(t, version))
+            if version is not None:
+                if t.__class__ is SavedOutput:
+                    t = t.unpack(self)
+                if t._vc[0] != version:
+                    raise RuntimeError(_modified_message(t, version))
             out.append(t)
         return tuple(out)
 
@@ -128,18 +142,11 @@ class SavedOutput:
         self.requires_grad = t._requires_grad
 
     def unpack(self, node):
-        from ..tensor import Tensor
         t = Tensor._make(self.data, self.requires_grad)
         t._vc = self.vc
         if self.requires_grad:
             t.grad_fn, t._output_nr = node, self.output_nr
         return t
-
-
-def _pack(t, node):
-    if t is not None and getattr(t, "grad_fn", None) is node:
-        return SavedOutput(t)
-    return t
 
 
 def _modified_message(t, version: int) -> str:
@@ -187,10 +194,14 @@ def _add_hook(hooks: dict, hook) -> RemovableHandle:
 class AccumulateGrad(Node):
     """The sink for a leaf tensor: adds the incoming gradient into `leaf.grad`."""
 
+    __slots__ = ("variable",)
     grad_fn_name = "torch::autograd::AccumulateGrad"
 
     def __init__(self, variable):
-        super().__init__()
+        # Node.__init__ inlined: a leaf's accumulator is made anew in every forward
+        # once the previous graph (its only owner) is gone.
+        self.next_functions = self._input_meta = ()
+        self._sequence_nr = next(_sequence)
         self.variable = variable
 
     def name(self) -> str:
