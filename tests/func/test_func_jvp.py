@@ -1,4 +1,4 @@
-"""ember.func.jvp / jacfwd (forward mode by double-vjp) against torch.func."""
+"""ember.func.jvp / jacfwd (forward mode through the jvp rules) against torch.func."""
 
 import numpy as np
 import pytest
