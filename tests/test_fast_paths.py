@@ -161,3 +161,14 @@ def test_addmm_dtype_errors(dtypes):
     b, x, w = (randn(*s).astype(d) for s, d in zip([(4,), (2, 3), (3, 4)], dtypes))
     check_error(lambda t, b, x, w: t.addmm(b, x, w), b, x, w)
     check_error(lambda t, b, x, w: t.nn.functional.linear(x, w.T.copy(), b), b, x, w)
+
+
+def test_linear_shortcut_is_taken_for_parameters():
+    """A guard against losing the shortcut: nn.Linear's parameters under no_grad qualify
+    (the values are checked against torch above)."""
+    from ember.ops.linalg import _linear_without_graph
+    layer = ember.nn.Linear(3, 2)
+    x = ember.randn(4, 3)
+    with ember.no_grad():
+        assert _linear_without_graph(x, layer.weight, layer.bias) is not None
+    assert _linear_without_graph(x, layer.weight, layer.bias) is None  # recorded instead

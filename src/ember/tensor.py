@@ -76,6 +76,7 @@ class Tensor:
     _hooks = None          # {id: hook} registered on a leaf
     _post_accumulate_hooks = None  # {id: hook(leaf)} run after .grad is accumulated
     _retains_grad = False
+    _fw = None             # {level: tangent} of a dual tensor in a jvp (func.forward_ad)
     __array_priority__ = 1000  # make `ndarray + Tensor` defer to Tensor.__radd__
 
     def __init__(self, data=None, *, requires_grad: bool = False):

@@ -348,11 +348,11 @@ def _linear_without_graph(input, weight, bias):
     of one dtype and a matrix input whose sizes fit, linear is what addmm computes:
     one matmul, then the bias added in place. Doing it on the arrays skips the
     intermediate tensors (W^T, the expanded bias) and the checks, which cost more
-    than a batch-1 product. Only for plain Tensors: a subclass (a jvp's dual tensor)
-    takes the general path, where its ops see it.
+    than a batch-1 product. Tensors that carry forward-AD tangents (`_fw`, a jvp's
+    dual tensors) take the general path, where their ops see them; vmap's batched
+    tensors do too, since their `_data` is not a plain ndarray.
     """
-    if input.__class__ is not Tensor or weight.__class__ is not Tensor or not (
-            bias is None or bias.__class__ is Tensor):
+    if input._fw or weight._fw or (bias is not None and bias._fw):
         return None
     x, w = input._data, weight._data
     if not (x.__class__ is w.__class__ is np.ndarray and x.ndim == w.ndim == 2
