@@ -89,8 +89,11 @@ def normalize_dims(dim, ndim: int) -> tuple:
 
 
 def _expand_back(grad: Tensor, shape: tuple, axes: tuple, keepdim: bool) -> Tensor:
-    """Undo a reduction's shape: unsqueeze the reduced axes, then broadcast."""
-    if not keepdim and axes:
+    """Undo a reduction's shape: unsqueeze the reduced axes, then broadcast.
+
+    A full reduction's 0-d gradient broadcasts as it is (torch's SumBackward0 is one
+    expand too)."""
+    if not keepdim and axes and len(axes) < len(shape):
         kept = list(shape)
         for a in axes:
             kept[a] = 1
