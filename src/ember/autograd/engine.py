@@ -149,10 +149,9 @@ def _root_grads(tensors, grad_tensors) -> list:
         t = tensors[0]  # the common `loss.backward()`: implicit 1 for a float scalar
         data = t._data
         if t._requires_grad and data.size == 1 and data.dtype.kind == "f":
-            # empty + fill: a third of np.ones's cost, which is Python-level in NumPy
-            one = namespace(data).empty(data.shape, data.dtype)
-            one.fill(1)
-            return [Tensor._make(one)]
+            # not ones(): NumPy's is Python-level and costs 4x this
+            one = namespace(data).array(1, data.dtype)
+            return [Tensor._make(one.reshape(data.shape) if data.ndim else one)]
     if grad_tensors is None:
         grad_tensors = (None,) * len(tensors)
     elif isinstance(grad_tensors, Tensor):
@@ -227,24 +226,23 @@ def _run(roots, root_grads, retain_graph, create_graph, targets, handed_out: set
     `handed_out` collects the ids of arrays stored as some `.grad`, so that no two
     `.grad`s ever share one array.
     """
-    root_edges = [gradient_edge(t) for t in roots]
-    root_nodes = {node for node, _ in root_edges}
+    # Seed the roots' gradient buffers; their keys are the root nodes.
+    buffers: dict = {}
+    for t, g in zip(roots, root_grads):
+        node, nr = gradient_edge(t)
+        _add_to_buffer(buffers, node, nr, g, create_graph)
+        handed_out.add(id(g._data))
     # Run latest-created first, as torch does. An op is always recorded after the ops
     # that made its inputs, so every edge leads to an older node: this order is also a
     # topological one (a node runs only after every node feeding it a gradient), and
     # no dependency counting or ready queue is needed.
-    nodes = sorted(_discover(root_nodes), key=_by_sequence, reverse=True)
+    nodes = sorted(_discover(buffers), key=_by_sequence, reverse=True)
     needed = capture = None
     if targets is not None:
         needed = _needed(nodes, {node for node, _ in targets})
         # Roots still run (and free their saved values); other unneeded nodes are skipped.
-        nodes = [n for n in nodes if n in needed or n in root_nodes]
+        nodes = [n for n in nodes if n in needed or n in buffers]
         capture = {(id(node), nr): None for node, nr in targets}
-
-    buffers: dict = {}
-    for (node, nr), g in zip(root_edges, root_grads):
-        _add_to_buffer(buffers, node, nr, g, create_graph)
-        handed_out.add(id(g._data))
 
     check_nan = grad_mode._anomaly and grad_mode._anomaly_check_nan
     prev = grad_mode._enabled
