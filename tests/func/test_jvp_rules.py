@@ -262,3 +262,87 @@ def test_mismatched_tangent_shape_is_refused_like_torch():
     for lib in (ember, torch):
         with pytest.raises(RuntimeError, match="different size"):
             lib.func.jvp(lambda v: v, (lib.ones(3),), (lib.ones(2),))
+
+
+# Every ember function that torch.func.jvp accepts with these inputs (found by trying
+# each name torch and ember share; random samplers and `empty_like` left out).
+UNARY = (
+    'abs', 'abs_', 'absolute', 'acos', 'acos_', 'acosh', 'amax', 'amin', 'angle', 'arccos',
+    'arccos_', 'arccosh', 'arcsin', 'arcsin_', 'arcsinh', 'arctan', 'arctan_', 'arctanh',
+    'as_tensor', 'asarray', 'asin', 'asin_', 'asinh', 'atan', 'atan_', 'atanh', 'atleast_1d',
+    'atleast_2d', 'atleast_3d', 'ceil', 'ceil_', 'celu', 'celu_', 'chain_matmul', 'clone',
+    'conj', 'conj_physical', 'cos', 'cos_', 'cosh', 'cosh_', 'deg2rad', 'deg2rad_', 'detach',
+    'diag', 'diag_embed', 'diagflat', 'diagonal', 'erf', 'erf_', 'erfc', 'erfc_', 'erfinv',
+    'exp', 'exp2', 'exp2_', 'exp_', 'expm1', 'expm1_', 'fix', 'fix_', 'flatten', 'fliplr',
+    'flipud', 'floor', 'floor_', 'frac', 'frac_', 'hardshrink', 'histc', 'log', 'log10',
+    'log10_', 'log1p', 'log1p_', 'log2', 'log2_', 'log_', 'logit', 'logit_', 'max', 'mean',
+    'median', 'min', 'msort', 'nan_to_num', 'nan_to_num_', 'nanmean', 'nanmedian', 'nansum',
+    'neg', 'neg_', 'negative', 'norm', 'norm_except_dim', 'ones_like', 'pinverse', 'positive',
+    'prod', 'rad2deg', 'rad2deg_', 'ravel', 'real', 'reciprocal', 'reciprocal_', 'relu',
+    'relu_', 'rot90', 'round', 'round_', 'rrelu', 'rsqrt', 'rsqrt_', 'selu', 'selu_', 'sgn',
+    'sigmoid', 'sigmoid_', 'sign', 'sin', 'sin_', 'sinh', 'sinh_', 'sqrt', 'sqrt_', 'square',
+    'square_', 'squeeze', 'std', 'sum', 't', 'tan', 'tan_', 'tanh', 'tanh_', 'tensor', 'trace',
+    'tril', 'triu', 'trunc', 'trunc_', 'var', 'zero_', 'zeros_like',
+)
+BINARY = (
+    'add', 'arctan2', 'atan2', 'clamp', 'clamp_', 'clamp_max', 'clamp_max_', 'clamp_min',
+    'clamp_min_', 'clip', 'copysign', 'cosine_similarity', 'cross', 'div', 'divide',
+    'float_power', 'fmax', 'fmin', 'fmod', 'hypot', 'inner', 'kron', 'max', 'maximum', 'min',
+    'minimum', 'mul', 'multiply', 'pairwise_distance', 'pow', 'remainder', 'rsub', 'sub',
+    'subtract', 'tensordot', 'true_divide', 'xlogy', 'xlogy_',
+)
+BROADCAST = (
+    'add', 'arctan2', 'atan2', 'clamp', 'clamp_', 'clamp_max', 'clamp_max_', 'clamp_min',
+    'clamp_min_', 'clip', 'copysign', 'cosine_similarity', 'div', 'divide', 'float_power',
+    'fmax', 'fmin', 'fmod', 'hypot', 'inner', 'kron', 'matmul', 'max', 'maximum', 'min',
+    'minimum', 'mul', 'multiply', 'mv', 'nanquantile', 'pairwise_distance', 'pow', 'prelu',
+    'quantile', 'remainder', 'rsub', 'sub', 'subtract', 'true_divide', 'xlogy', 'xlogy_',
+)
+SQUARE = (
+    'chain_matmul', 'cholesky_solve', 'matmul', 'mm',
+)
+
+
+def _sweep(name, shapes):
+    xs = [RNG.uniform(0.2, 0.8, s) for s in shapes]
+    e, t = jvp_both(lambda L, *v: getattr(L, name)(*v), xs)
+    assert_close(e, t, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("name", UNARY)
+def test_jvp_of_every_unary_function_matches_torch(name):
+    _sweep(name, [(3, 4)])
+
+
+@pytest.mark.parametrize("name", BINARY)
+def test_jvp_of_every_binary_function_matches_torch(name):
+    _sweep(name, [(3, 4), (3, 4)])
+
+
+@pytest.mark.parametrize("name", BROADCAST)
+def test_jvp_of_binary_functions_with_broadcasting_matches_torch(name):
+    _sweep(name, [(3, 4), (4,)])
+
+
+@pytest.mark.parametrize("name", SQUARE)
+def test_jvp_of_square_matrix_functions_matches_torch(name):
+    _sweep(name, [(4, 4), (4, 4)])
+
+
+def test_in_place_fills_and_copies_inside_jvp_match_torch():
+    for f in (lambda L, v: v.clone().zero_(), lambda L, v: v.clone().fill_(v[0]),
+              lambda L, v: v.clone().copy_(v * 2), lambda L, v: v.clone().normal_() * 0):
+        e, t = jvp_both(f, [arr(3)])
+        assert_close(e, t)
+
+
+def test_cholesky_solve_reads_only_the_factors_triangle_like_torch():
+    b, u = RNG.uniform(.2, .8, (4, 4)), RNG.uniform(.2, .8, (4, 4))
+    for upper in (False, True):
+        res = []
+        for lib in (ember, torch):
+            bt, ut = lib.tensor(b, requires_grad=True), lib.tensor(u, requires_grad=True)
+            out = lib.cholesky_solve(bt, ut, upper=upper)
+            out.sum().backward()
+            res.append((out, bt.grad, ut.grad))
+        assert_close(*res)

@@ -651,6 +651,9 @@ class CholeskySolve(Primitive):
 
     def forward(self, b, factor, upper):
         self.upper = upper
+        # LAPACK's potrs reads only the factor's triangle (torch's backward, though,
+        # uses the whole matrix as given, which `backward` below follows)
+        factor = np.triu(factor) if upper else np.tril(factor)
         full = (np.swapaxes(factor, -1, -2).conj() @ factor if upper
                 else factor @ np.swapaxes(factor, -1, -2).conj())
         return np.linalg.solve(full, b)

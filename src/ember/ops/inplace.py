@@ -392,9 +392,16 @@ def fill_(input, value):
     return _fill(input, value, "FillBackward2")
 
 
+def carries_tangent(*tensors) -> bool:
+    """Inside a jvp (ember.func.forward_ad): the op must run as a primitive, so that
+    its result gets a tangent, even when there is no graph to record."""
+    return any(getattr(t, "_fw", None) for t in tensors)
+
+
 def _fill(input, value, name: str):
     check_inplace(input)
-    if grad_mode._enabled and (input._requires_grad or getattr(value, "_requires_grad", False)):
+    if grad_mode._enabled and (input._requires_grad or getattr(value, "_requires_grad", False)
+                               ) or carries_tangent(input, value):
         return commit_inplace(input, Fill.apply(input, value, name=name))
     input._data[...] = value._data if isinstance(value, Tensor) else value
     input._vc[0] += 1
@@ -409,7 +416,8 @@ def copy_(input, src, non_blocking=False):
     if src._data.shape != input._data.shape:
         ew._check_broadcast(input._data, src._data)
         _check_fits(input, src._data.shape)
-    if grad_mode._enabled and (input._requires_grad or src._requires_grad):
+    if grad_mode._enabled and (input._requires_grad or src._requires_grad) or carries_tangent(
+            input, src):
         return commit_inplace(input, Copy.apply(input, src))
     np.copyto(input._data, src._data, casting="unsafe")
     input._vc[0] += 1

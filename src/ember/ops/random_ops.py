@@ -85,7 +85,8 @@ def _sample_into(input: Tensor, draw, name: str, others=()) -> Tensor:
     if arr.dtype == np.float16 and values.dtype == np.float64:
         values = values.astype(np.float32)  # C++'s Half(double) rounds through float
     recorded = grad_mode._enabled and (
-        input._requires_grad or any(getattr(o, "_requires_grad", False) for o in others))
+        input._requires_grad or any(getattr(o, "_requires_grad", False) for o in others)
+    ) or getattr(input, "_fw", None) is not None  # inside a jvp: the tangent becomes zero
     if recorded:
         full = np.empty_like(arr)
         np.copyto(full.transpose(order), values, casting="unsafe")
