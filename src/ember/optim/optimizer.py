@@ -163,6 +163,11 @@ class Optimizer:
     def _hooked_step(step):
         @wraps(step)
         def wrapper(self, *args, **kwargs):
+            if not (_global_step_pre_hooks or self._optimizer_step_pre_hooks
+                    or self._optimizer_step_post_hooks or _global_step_post_hooks):
+                out = step(self, *args, **kwargs)  # no hooks: skip building the chains
+                self._opt_called = True
+                return out
             for pre_hook in chain(_global_step_pre_hooks.values(),
                                   self._optimizer_step_pre_hooks.values()):
                 result = pre_hook(self, args, kwargs)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from ._kernels import Scratch, add_, effective_grad
+from ._kernels import Scratch, effective_grad
 from .optimizer import Optimizer, _to_scalar
 
 __all__ = ["SGD"]
@@ -61,9 +61,15 @@ class SGD(Optimizer):
             group.setdefault("fused", False)
 
     def step(self, closure=None):
-        """Perform one optimization step; `closure` re-evaluates the model's loss."""
+        """Perform one optimization step; `closure` re-evaluates the model's loss.
+
+        Per parameter: `buf = buf * momentum + g` (two ufuncs, in place) and `p -= lr * buf`
+        (two ufuncs through a scratch array), torch's `buf.mul_(momentum).add_(g)` and
+        `p.add_(buf, alpha=-lr)`. The scalars go in as 0-d arrays of the parameter's dtype
+        (what NumPy would cast a Python float to, without the per-call conversion)."""
         loss = self._evaluate_closure(closure)
         scratch = self._scratch
+        states = self.state
         for group in self.param_groups:
             lr = _to_scalar(group["lr"])
             momentum = group["momentum"]
@@ -71,32 +77,61 @@ class SGD(Optimizer):
             nesterov = group["nesterov"]
             weight_decay = group["weight_decay"]
             maximize = group["maximize"]
+            plain = not maximize and weight_decay == 0
+            consts = _Constants(momentum, 1 - dampening, -lr)
             for p in group["params"]:
-                if p._grad is None:
+                grad = p._grad
+                if grad is None:
                     continue
                 x = p._data
-                tmp = scratch.get(x)
-                if maximize or weight_decay != 0:
-                    g = effective_grad(p, maximize, weight_decay, scratch)
-                else:
-                    g = p._grad._data
+                c = consts.of(x.dtype)
+                g = grad._data if plain else effective_grad(p, maximize, weight_decay, scratch)
                 if momentum != 0:
-                    state = self.state[p]
+                    state = states[p]
                     buf = state.get("momentum_buffer")
                     if buf is None:
                         buf = state["momentum_buffer"] = Tensor._make(np.array(g))
                     else:
                         b = buf._data
-                        np.multiply(b, momentum, out=b)
-                        add_(b, g, 1 - dampening, tmp)
+                        np.multiply(b, c.momentum, out=b)
+                        if dampening == 0:
+                            np.add(b, g, out=b)
+                        else:
+                            tmp = scratch.get(b)
+                            np.multiply(g, c.keep, out=tmp)
+                            np.add(b, tmp, out=b)
                         buf._vc[0] += 1
                     if nesterov:
                         out = scratch.get(x, 8)
-                        np.multiply(buf._data, momentum, out=tmp)
+                        tmp = scratch.get(x)
+                        np.multiply(buf._data, c.momentum, out=tmp)
                         np.add(g, tmp, out=out)
                         g = out
                     else:
                         g = buf._data
-                add_(x, g, -lr, tmp)
+                if lr == 1:
+                    np.subtract(x, g, out=x)
+                else:
+                    tmp = scratch.get(x)
+                    np.multiply(g, c.neg_lr, out=tmp)
+                    np.add(x, tmp, out=x)
                 p._vc[0] += 1  # an in-place update, as torch's add_ bumps the version
         return loss
+
+
+class _Constants:
+    """One group's scalars as 0-d arrays of a parameter dtype, made once per dtype a step
+    (ufuncs take a 0-d array of the right dtype faster than a Python float, and NumPy
+    casts the float to that dtype anyway)."""
+
+    __slots__ = ("values", "dtype", "momentum", "keep", "neg_lr")
+
+    def __init__(self, momentum, keep, neg_lr) -> None:
+        self.values = (momentum, keep, neg_lr)
+        self.dtype = None
+
+    def of(self, dtype) -> _Constants:
+        if dtype is not self.dtype:
+            self.dtype = dtype
+            self.momentum, self.keep, self.neg_lr = (np.array(v, dtype) for v in self.values)
+        return self
