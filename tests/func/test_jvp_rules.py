@@ -122,8 +122,11 @@ CASES = {
     "conv2d": (lambda L, x, w: F[L].conv2d(x, w, padding=1), [arr(1, 2, 5, 5), arr(3, 2, 3, 3)]),
     "masked_fill_pad_constant": (lambda L, x: x.masked_fill(x > 0, 2.0)
                                  + F[L].pad(x, (1, 1), value=1.5)[:, 1:-1], [arr(2, 4)]),
+    "logsumexp_nansum": (lambda L, x: x.logsumexp(1) + x.logsumexp((0, 1), keepdim=True)
+                         + L.where(x > 1, float("nan"), x).nansum(0), [arr(3, 3)]),
+    "matrix_power_0": (lambda L, x: L.linalg.matrix_power(x, 0) * 2 + x, [arr(3, 3)]),
     # transpose fallback
-    "norms_var_logsumexp": (lambda L, x: x.norm() + x.var(0) + x.logsumexp(1), [arr(3, 3)]),
+    "norms_var": (lambda L, x: x.norm() + x.var(0) + x.std(1, correction=0), [arr(3, 3)]),
     "prod_cumprod_amax": (lambda L, x: x.prod(1) + x.cumprod(0)[-1] + x.amax(0), [arr(3, 3)]),
     "max_dim_sort": (lambda L, x: x.max(1).values + x.sort(1).values[:, 0], [arr(3, 4)]),
     "inverse_det_solve": (lambda L, a, b: L.linalg.inv(a) @ b + L.linalg.det(a)
@@ -151,7 +154,16 @@ def test_jvp_matches_torch(name):
 
 
 def test_each_family_is_used_by_the_ops_it_names():
-    from ember.ops import activation, elementwise, gather_scatter, linalg, pointwise, shape
+    from ember.ops import (
+        activation,
+        elementwise,
+        embeddings,
+        gather_scatter,
+        linalg,
+        pointwise,
+        reduction,
+        shape,
+    )
     table = {
         elementwise.Exp: "diagonal_rule", elementwise.Mul: "diagonal_rule",
         pointwise.Sin: "diagonal_rule", activation.Gelu: "diagonal_rule",
@@ -160,6 +172,7 @@ def test_each_family_is_used_by_the_ops_it_names():
         linalg.MatMul: "multilinear_rule", linalg.Einsum: "multilinear_rule",
         activation.Softmax: "_softmax_rule", linalg.Addmm: "_biased_product_rule",
         gather_scatter.MaskedFill: "_affine_fill_rule",
+        embeddings.Embedding: "linear_rule", reduction.Logsumexp: "_logsumexp_rule",
     }
     for cls, name in table.items():
         assert forward_ad.rule_name(cls) == name, cls

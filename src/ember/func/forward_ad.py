@@ -391,6 +391,26 @@ def _log_softmax_rule(cls, args, tans, params, out, ptans):
     return t - (out.exp() * t).sum(params["dim"], keepdim=True)
 
 
+def _logsumexp_rule(cls, args, tans, params, out, ptans):
+    # y = log(sum(exp(x))): dy = sum(softmax(x) * t) over the reduced dims
+    (x,), (t,) = args, tans
+    dim, keepdim = params["dim"], params.get("keepdim", False)
+    kept = cls.apply(x, dim=dim, keepdim=True)
+    return ((x - kept).exp() * t).sum(dim if dim not in ((), []) else None, keepdim=keepdim)
+
+
+def _nansum_rule(cls, args, tans, params, out, ptans):
+    # NaNs are skipped, and so are their tangents; otherwise a sum
+    (x,), (t,) = args, tans
+    return cls.apply(t.masked_fill(x.isnan(), 0), **params)
+
+
+def _zero_rule(cls, args, tans, params, out, ptans):
+    """Outputs that do not depend on the inputs' values (identity matrices shaped
+    like A)."""
+    return None
+
+
 def _biased_product_rule(cls, args, tans, params, out, ptans):
     """addmm-like ops, beta * bias + alpha * (m1 @ m2): the product part is bilinear
     (the op with a zero bias), the bias part linear."""
@@ -462,6 +482,7 @@ _LINEAR = {
     "pooling": ("Taps", "TapsTranspose", "GatherIndices", "ScatterToIndices",
                 "MaxPoolScatter"),
     "resampling": ("PixelShuffle", "PixelUnshuffle"),
+    "embeddings": ("Embedding", "EmbeddingDenseBackward"),
     "sorting": ("Select",),
     "pointwise": ("Real", "Imag", "ConjPhysical", "ViewAsComplex", "ViewAsReal", "Complex",
                   "Deg2Rad", "Rad2Deg"),
@@ -482,6 +503,9 @@ _OWN = {
     ("gather_scatter", "IndexFill"): _affine_fill_rule,
     ("inplace", "Fill"): _affine_fill_rule,
     ("padding", "ConstantPadNd"): _affine_fill_rule,
+    ("reduction", "Logsumexp"): _logsumexp_rule,
+    ("reduction", "Nansum"): _nansum_rule,
+    ("decompositions", "Identity"): _zero_rule,
 }
 
 
