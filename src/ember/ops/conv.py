@@ -1,9 +1,9 @@
 """Convolutions (conv1d/2d/3d and their transposes) and unfold/fold, through im2col.
 
 One N-d convolution serves every spatial rank. The forward builds a column buffer
-`cols` of shape (C, *kernel, N, *out) with one strided slice copy per kernel offset
-(k*k copies for a 2-D k x k kernel, never a loop over output positions or channels),
-then runs ONE matrix product per call: (G, O/G, C/G*K) @ (G, C/G*K, N*P) for G groups.
+`cols` of shape (C, *kernel, N, *out) with one contiguous slice copy per kernel offset
+(k*k copies for a 2-D k x k kernel, never a loop over output positions or channels;
+see Plan), then runs ONE matrix product per group: (O/G, C/G*K) @ (C/G*K, N*P).
 The backward is made of the same pieces, so it is GEMMs too:
 
     grad_input  = conv_transpose(grad, weight)         (col2im: k*k slice-adds)
@@ -17,6 +17,7 @@ is the col2im path and its input gradient the im2col one.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import threading
@@ -57,12 +58,11 @@ def _window(offset: int, dilation: int, stride: int, count: int) -> slice:
     return slice(start, start + stride * (count - 1) + 1, stride)
 
 
-def im2col(xp, kernel, stride, dilation, out_size, work=False):
+def im2col(xp, kernel, stride, dilation, out_size):
     """Padded input (N, C, *L) -> columns (N, C, *kernel, *out), one slice copy per tap
-    (into a reused work array with `work`, for callers that do not keep the result)."""
+    (unfold's layout; the convolutions use Plan)."""
     n, c = xp.shape[:2]
-    shape = (n, c, *kernel, *out_size)
-    cols = scratch.get("cols", shape, xp.dtype) if work else np.empty(shape, xp.dtype)
+    cols = np.empty((n, c, *kernel, *out_size), xp.dtype)
     lead = (slice(None), slice(None))
     for offs in itertools.product(*(range(k) for k in kernel)):
         win = tuple(_window(o, d, s, m) for o, d, s, m in zip(offs, dilation, stride, out_size))
@@ -70,14 +70,11 @@ def im2col(xp, kernel, stride, dilation, out_size, work=False):
     return cols
 
 
-def col2im(cols, padded_size, kernel, stride, dilation, out_size, work=False):
+def col2im(cols, padded_size, kernel, stride, dilation, out_size):
     """The adjoint of im2col: columns (N, C, *kernel, *out) -> (N, C, *padded_size),
-    summing overlapping taps with one slice-add per kernel offset (into a reused work
-    array with `work`, for callers that copy out of it)."""
+    summing overlapping taps with one slice-add per kernel offset."""
     n, c = cols.shape[:2]
-    shape = (n, c, *padded_size)
-    acc = (scratch.get("col2im", shape, cols.dtype, zero=True) if work
-           else np.zeros(shape, cols.dtype))
+    acc = np.zeros((n, c, *padded_size), cols.dtype)
     lead = (slice(None), slice(None))
     for offs in itertools.product(*(range(k) for k in kernel)):
         win = tuple(_window(o, d, s, m) for o, d, s, m in zip(offs, dilation, stride, out_size))
@@ -103,12 +100,16 @@ def _out_size(size, kernel, stride, padding, dilation):
                  for n, k, s, p, d in zip(size, kernel, stride, padding, dilation))
 
 
-# Stride 1 (the common case) has a faster layout. In the flattened padded input every
-# kernel tap is ONE contiguous run: output row r, column c reads position
-# (r + i*d) * Wp + (c + j*d), so taking the output rows at the padded width Wp ("extended"
-# rows, the last k-1 columns junk) makes each tap a slice at offset i*d*Wp + j*d.
-# Contiguous copies and adds measured 2x faster than the strided ones; the junk columns
-# cost (Wp - W) / W more GEMM work and are cropped (or zeroed, going backwards).
+# The layout of the convolution kernels below. Columns are (C, *K, N, *P): one row per
+# (input channel, kernel tap), one column per (sample, output position), so that each
+# of the three products is ONE matrix product (per group), which BLAS runs at full speed
+# and on several threads, instead of N small per-sample products:
+#
+#     out (O, N*P)   = W (O, C*K) @ cols (C*K, N*P)      then one transposing copy
+#     dW  (O, C*K)   = gT (O, N*P) @ cols^T               gT: grad moved to (O, N, *P)
+#     dcols (C*K, N*P) = W^T @ gT                          then col2im
+#
+# Building the columns takes one plain slice copy per kernel tap, thanks to the Plan.
 
 
 class _Scratch(threading.local):
@@ -144,138 +145,196 @@ class _Scratch(threading.local):
 scratch = _Scratch()
 
 
-class FlatPlan:
-    """Stride-1 geometry: tap offsets in the flattened padded input, the extended output."""
+class Plan:
+    """Where each kernel tap reads, as ONE contiguous run of a flat buffer.
 
-    def __init__(self, padded, kernel, dilation, out):
-        self.padded, self.out = tuple(padded), tuple(out)
-        strides = [math.prod(padded[i + 1:]) for i in range(len(padded))]
-        self.offsets = [sum(o * d * st for o, d, st in zip(offs, dilation, strides))
-                        for offs in itertools.product(*(range(k) for k in kernel))]
-        self.ext_shape = (out[0],) + tuple(padded[1:])
+    The zero-padded input is split by position modulo the stride ("phases": along a dim
+    of stride s, phase a holds padded positions a, a+s, a+2s, ...; stride 1 has one
+    phase). Tap offset i*d = s*shift + a then reads phase a at positions shift, shift+1,
+    ... : stride 1 within the phase plane. Flattening each plane, output (r, c) of tap t
+    reads flat position start_t + r*Wq + c, so taking output rows at the plane width Wq
+    ("extended" rows, whose last Wq - Wo columns are junk) makes every tap one slice
+    at start_t. Contiguous copies and adds measured 2x faster than strided ones; the
+    junk columns cost (Wq - Wo) / Wo more GEMM work and are cropped (zeroed going back).
+
+    Arrays are (*lead, *spatial) with lead = (C, N), or lead = (C,) when the batch is
+    folded in as one more spatial dim (kernel 1, stride 1, no padding): short outputs
+    then become a few long runs instead of many short ones (see `_plan`). A buffer is
+    (*lead, buflen): the phase planes one after another, then slack for the last taps.
+    """
+
+    def __init__(self, size, kernel, stride, padding, dilation, out):
+        self.size, self.out = tuple(size), tuple(out)
+        self.plane_shape = tuple(-(-(m + 2 * p) // s) for m, p, s in zip(size, padding, stride))
+        plane = math.prod(self.plane_shape)
+        self.nphases = math.prod(stride)
+        flat = [math.prod(self.plane_shape[i + 1:]) for i in range(len(size))]
+        phase_of = {ph: i for i, ph in enumerate(itertools.product(*map(range, stride)))}
+        self.starts = []
+        for offs in itertools.product(*(range(k) for k in kernel)):
+            taps = [o * d for o, d in zip(offs, dilation)]
+            phase = phase_of[tuple(t % s for t, s in zip(taps, stride))]
+            shift = sum(t // s * f for t, s, f in zip(taps, stride, flat))
+            self.starts.append(phase * plane + shift)
+        self.ext_shape = (out[0],) + self.plane_shape[1:]
         self.ext = math.prod(self.ext_shape)
-        self.buflen = max(math.prod(padded), self.offsets[-1] + self.ext)
+        self.buflen = max(self.nphases * plane, max(self.starts) + self.ext)
+        self.moves = []  # per phase: (index, slices in its plane, slices of the input)
+        for phase, ph in phase_of.items():
+            dst, src = [], []
+            for a, m, p, s in zip(phase, size, padding, stride):
+                first = (a - p) % s  # the first input position in this phase
+                count = len(range(first, m, s))
+                dst.append(slice((first + p) // s, (first + p) // s + count))
+                src.append(slice(first, m, s))
+            if all(sl.stop > sl.start for sl in dst):
+                self.moves.append((ph, tuple(dst), tuple(src)))
         self.crop = (Ellipsis,) + tuple(slice(0, m) for m in out[1:])
+        self.junk = self.ext_shape != self.out
 
-    def buffer(self, x, padding):
-        """(N, C, buflen) zeros holding x at its place in the padded layout."""
-        n, c = x.shape[:2]
-        buf = scratch.get("buffer", (n, c, self.buflen), x.dtype, zero=True)
-        inner = buf[:, :, :math.prod(self.padded)].reshape(n, c, *self.padded)
-        inner[(slice(None), slice(None)) + tuple(slice(p, p + m) for p, m
-                                                 in zip(padding, x.shape[2:]))] = x
+    def _planes(self, buf):
+        lead = buf.shape[:-1]
+        return buf[..., :self.nphases * math.prod(self.plane_shape)].reshape(
+            lead + (self.nphases,) + self.plane_shape)
+
+    def buffer(self, x):
+        """x (*lead, *size) -> work array (*lead, buflen): zeros, and x's positions in
+        the phase planes."""
+        lead = x.shape[:x.ndim - len(self.size)]
+        buf = scratch.get("buffer", lead + (self.buflen,), x.dtype, zero=True)
+        planes, at = self._planes(buf), (slice(None),) * len(lead)
+        for ph, dst, src in self.moves:
+            planes[at + (ph,) + dst] = x[at + src]
         return buf
 
     def im2col(self, buf):
-        n, c = buf.shape[:2]
-        cols = scratch.get("cols", (n, c, len(self.offsets), self.ext), buf.dtype)
-        for t, off in enumerate(self.offsets):
-            cols[:, :, t] = buf[:, :, off:off + self.ext]
+        """Work array (C, taps, *lead[1:], ext) of a buffer: one slice copy per tap."""
+        shape = buf.shape[:1] + (len(self.starts),) + buf.shape[1:-1] + (self.ext,)
+        cols = scratch.get("cols", shape, buf.dtype)
+        for t, st in enumerate(self.starts):
+            cols[:, t] = buf[..., st:st + self.ext]
         return cols
 
-    def col2im(self, cols):
-        n, c = cols.shape[:2]
-        acc = scratch.get("col2im", (n, c, self.buflen), cols.dtype, zero=True)
-        for t, off in enumerate(self.offsets):
-            acc[:, :, off:off + self.ext] += cols[:, :, t]
-        return acc[:, :, :math.prod(self.padded)].reshape(n, c, *self.padded)
+    def col2im(self, cols, out):
+        """The adjoint of buffer + im2col: columns (C, taps, *lead[1:], ext) summed into
+        `out` (*lead, *size), one slice-add per tap, then a copy per phase."""
+        shape = cols.shape[:1] + cols.shape[2:-1] + (self.buflen,)
+        acc = scratch.get("col2im", shape, cols.dtype, zero=True)
+        for t, st in enumerate(self.starts):
+            acc[..., st:st + self.ext] += cols[:, t]
+        planes, at = self._planes(acc), (slice(None),) * (len(shape) - 1)
+        for ph, dst, src in self.moves:
+            out[at + src] = planes[at + (ph,) + dst]
+        return out
 
-    def extend(self, g):
-        """(N, C, *out) -> (N, C, ext) with zeros in the junk columns."""
-        if self.ext_shape == self.out:
-            return g.reshape(*g.shape[:2], self.ext)
-        ext = scratch.get("extend", g.shape[:2] + self.ext_shape, g.dtype, zero=True)
-        ext[self.crop] = g
-        return ext.reshape(*g.shape[:2], self.ext)
+    def spread(self, g):
+        """(*lead, *out) -> work array (*lead, *ext_shape), zeros in the junk columns."""
+        lead = g.shape[:g.ndim - len(self.out)]
+        gt = scratch.get("spread", lead + self.ext_shape, g.dtype, zero=self.junk)
+        gt[self.crop] = g
+        return gt
 
-    def shrink(self, out):
-        """(N, C, ext) -> contiguous (N, C, *out)."""
-        out = out.reshape(*out.shape[:2], *self.ext_shape)
-        return out if self.ext_shape == self.out else np.ascontiguousarray(out[self.crop])
+    def crop_of(self, y):
+        """(*lead, ext) -> the view (*lead, *out) without the junk."""
+        return y.reshape(y.shape[:-1] + self.ext_shape)[self.crop]
 
-
-def _plan(size, kernel, stride, padding, dilation, out_size):
-    if any(s != 1 for s in stride):
-        return None
-    padded = tuple(m + 2 * p for m, p in zip(size, padding))
-    return FlatPlan(padded, kernel, dilation, out_size)
+    def clear_junk(self, a):
+        """Zero the junk columns of a (..., ext) array in place."""
+        v = a.reshape(a.shape[:-1] + self.ext_shape)
+        for i in range(1, len(self.ext_shape)):
+            v[(Ellipsis, slice(self.out[i], None)) + (slice(None),) * (len(self.out) - 1 - i)] = 0
 
 
-def conv_forward(x, w, stride, padding, dilation, groups):
-    """x (N, C, *L), w (O, C/G, *K) -> (N, O, *out), without bias.
+@functools.lru_cache(maxsize=256)
+def _plan(n, size, kernel, stride, padding, dilation, out):
+    """The Plan of one convolution geometry for a batch of n.
 
-    One batched product (G, O/G, C/G*K) @ (N, G, C/G*K, P): every sample's output
-    lands in place, (N, O, P), with no transposes.
-    """
-    n = x.shape[0]
-    o, kernel = w.shape[0], w.shape[2:]
-    out_size = _out_size(x.shape[2:], kernel, stride, padding, dilation)
-    plan = _plan(x.shape[2:], kernel, stride, padding, dilation, out_size)
-    cols = _columns(x, plan, kernel, stride, padding, dilation, out_size)
-    p = plan.ext if plan else math.prod(out_size)
-    ck = math.prod(w.shape[1:])
-    wm, cm = w.reshape(groups, o // groups, ck), cols.reshape(n, groups, ck, p)
-    if plan and plan.ext_shape != plan.out:  # the product is cropped: a work array
-        out = np.matmul(wm, cm, out=scratch.get("product", (n, groups, o // groups, p),
-                                                np.result_type(wm, cm)))
-        out = plan.shrink(out.reshape(n, o, p))
+    A sample's output shorter than FOLD elements (MNIST-1D's 10) made N*C short runs per
+    tap: folding the batch in (as spatial dim 0, so that a phase plane holds every
+    sample) makes them C long ones, at the price of junk rows between samples (measured
+    2x faster there); LeNet's 28x30 rows are long enough, and junk rows would add 7% to
+    its products. `plan.batch` is the batch's place among the lead dims: (n,) or ()."""
+    if math.prod(out) < FOLD:
+        plan = Plan((n,) + size, (1,) + kernel, (1,) + stride, (0,) + padding,
+                    (1,) + dilation, (n,) + out)
+        plan.batch = ()
     else:
-        out = np.matmul(wm, cm).reshape(n, o, *out_size)
+        plan = Plan(size, kernel, stride, padding, dilation, out)
+        plan.batch = (n,)
+    return plan
+
+
+FOLD = 64
+
+
+def _columns(plan, x):
+    """Columns (C, taps, *plan.batch, ext) of x (N, C, *L), in a work array."""
+    return plan.im2col(plan.buffer(x.swapaxes(0, 1)))
+
+
+def conv_forward(x, w, stride, padding, dilation, groups, bias=None):
+    """x (N, C, *L), w (O, C/G, *K) (+ bias (O,)) -> (N, O, *out).
+
+    One product per group, (O/G, C/G*K) @ (C/G*K, N*P), then one copy that crops,
+    transposes to (N, O, *out) and adds the bias.
+    """
+    n, c = x.shape[:2]
+    o, kernel = w.shape[0], tuple(w.shape[2:])
+    out_size = _out_size(x.shape[2:], kernel, stride, padding, dilation)
+    plan = _plan(n, tuple(x.shape[2:]), kernel, stride, padding, dilation, out_size)
+    ck, cols = math.prod(w.shape[1:]), math.prod(plan.batch) * plan.ext
+    cm = _columns(plan, x).reshape(groups, ck, cols)
+    wm = w.reshape(groups, o // groups, ck)
+    y = np.matmul(wm, cm, out=scratch.get("product", (groups, o // groups, cols),
+                                          np.result_type(wm, cm)))
+    y = plan.crop_of(y.reshape((o,) + plan.batch + (plan.ext,))).swapaxes(0, 1)
+    out = np.empty(y.shape, y.dtype)  # (N, O, *out)
+    if bias is None:
+        np.copyto(out, y)
+    else:
+        np.add(y, bias.reshape((1, -1) + (1,) * len(out_size)), out=out)
     return out
 
 
-def _columns(x, plan, kernel, stride, padding, dilation, out_size):
-    """im2col of x into the work array (the stride-1 flat layout when there is a plan)."""
-    if plan:
-        return plan.im2col(plan.buffer(x, padding))
-    return im2col(_pad_spatial(x, padding), kernel, stride, dilation, out_size, work=True)
-
-
 def conv_transpose_forward(x, w, stride, padding, dilation, groups, output_padding):
-    """x (N, Cin, *L), w (Cin, Cout/G, *K) -> (N, Cout, *out): col2im of w^T @ x."""
+    """x (N, Cin, *L), w (Cin, Cout/G, *K) -> (N, Cout, *out): col2im of W^T @ x."""
     n, cin = x.shape[:2]
-    cout_g, kernel = w.shape[1], w.shape[2:]
-    in_size = x.shape[2:]
-    full = tuple((m - 1) * s + d * (k - 1) + 1 + op for m, s, d, k, op
-                 in zip(in_size, stride, dilation, kernel, output_padding))
-    ck = cout_g * math.prod(kernel)
+    cout_g, kernel = w.shape[1], tuple(w.shape[2:])
+    size = tuple((m - 1) * s - 2 * p + d * (k - 1) + 1 + op for m, s, p, d, k, op
+                 in zip(x.shape[2:], stride, padding, dilation, kernel, output_padding))
+    plan = _plan(n, size, kernel, stride, padding, dilation, tuple(x.shape[2:]))
+    ck, m = cout_g * math.prod(kernel), math.prod(plan.batch) * plan.ext
     wt = w.reshape(groups, cin // groups, ck).transpose(0, 2, 1)  # (G, Cout/G*K, Cin/G)
-    plan = _plan(full, kernel, stride, (0,) * len(full), dilation, in_size)
-    if plan:
-        xs = plan.extend(x).reshape(n, groups, cin // groups, plan.ext)
-        cols = np.matmul(wt, xs, out=scratch.get("columns", (n, groups, ck, plan.ext),
-                                                 np.result_type(wt, xs)))
-        out = plan.col2im(cols.reshape(n, cout_g * groups, len(plan.offsets), plan.ext))
-    else:
-        xs = x.reshape(n, groups, cin // groups, math.prod(in_size))
-        cols = np.matmul(wt, xs, out=scratch.get("columns", (n, groups, ck, xs.shape[-1]),
-                                                 np.result_type(wt, xs)))
-        cols = cols.reshape(n, cout_g * groups, *kernel, *in_size)
-        out = col2im(cols, full, kernel, stride, dilation, in_size, work=True)
-    crop = tuple(slice(p, f - p) for p, f in zip(padding, full))
-    return out[(slice(None), slice(None)) + crop].copy()  # never hand out a work array
+    xt = plan.spread(x.swapaxes(0, 1)).reshape(groups, cin // groups, m)
+    cols = np.matmul(wt, xt, out=scratch.get("columns", (groups, ck, m),
+                                             np.result_type(wt, xt)))
+    cols = cols.reshape((cout_g * groups, len(plan.starts)) + plan.batch + (plan.ext,))
+    if plan.junk and not np.isfinite(w).all():  # inf * 0 in the junk: NaN; keep it out
+        plan.clear_junk(cols)
+    out = np.empty((n, cout_g * groups) + size, cols.dtype)
+    plan.col2im(cols, out.swapaxes(0, 1))
+    return out
 
 
 def conv_weight_grad(x, gout, kernel, stride, padding, dilation, groups):
     """dW (O, C/G, *K) of conv(x, W) for the upstream gradient gout (N, O, *out):
-    per sample (G, O/G, P) @ (G, P, C/G*K), summed over the batch."""
+    one product per group, (O/G, N*P) @ (N*P, C/G*K)."""
     n, c = x.shape[:2]
-    o, out_size = gout.shape[1], gout.shape[2:]
-    plan = _plan(x.shape[2:], kernel, stride, padding, dilation, out_size)
+    o, out_size = gout.shape[1], tuple(gout.shape[2:])
+    plan = _plan(n, tuple(x.shape[2:]), kernel, stride, padding, dilation, out_size)
     # rebuilt rather than kept from the forward: cheaper than a fresh array's page faults
-    cols = _columns(x, plan, kernel, stride, padding, dilation, out_size)
-    if plan:
-        p, gout = plan.ext, plan.extend(gout)
-    else:
-        p = math.prod(out_size)
-    cols = cols.reshape(n, groups, c // groups * math.prod(kernel), p)
-    g = gout.reshape(n, groups, o // groups, p)
-    # batched per-sample products then a sum: measured 2x faster than one big product,
-    # which needs transposed copies of both operands
-    ct = cols.transpose(0, 1, 3, 2)
-    per_sample = scratch.get("weight", (n, groups, o // groups, ct.shape[-1]),
-                             np.result_type(g, ct))
-    dw = np.matmul(g, ct, out=per_sample).sum(0)
+    cols = _columns(plan, x)
+    m = math.prod(plan.batch) * plan.ext
+    gt = plan.spread(gout.swapaxes(0, 1)).reshape(groups, o // groups, m)
+
+    def product():  # dW^T = cols @ gT^T: measured 1.2x faster than gT @ cols^T
+        cm = cols.reshape(groups, c // groups * len(plan.starts), m)
+        return np.matmul(cm, gt.transpose(0, 2, 1)).transpose(0, 2, 1)
+
+    dw = product()
+    if plan.junk and not np.isfinite(dw).all():  # 0 * inf in the junk columns: redo
+        plan.clear_junk(cols)
+        dw = product()
     return dw.reshape(o, c // groups, *kernel)
 
 
@@ -299,11 +358,10 @@ class Convolution(Primitive):
         self.transposed, self.output_padding = transposed, output_padding
         if transposed:
             out = conv_transpose_forward(x, w, stride, padding, dilation, groups, output_padding)
-        else:
-            out = conv_forward(x, w, stride, padding, dilation, groups)
-        if b is not None:
-            out += b.reshape((1, -1) + (1,) * (out.ndim - 2))
-        return out
+            if b is not None:
+                out += b.reshape((1, -1) + (1,) * (out.ndim - 2))
+            return out
+        return conv_forward(x, w, stride, padding, dilation, groups, b)
 
     def backward(self, grad):
         x, w = self.saved_tensors
@@ -311,7 +369,8 @@ class Convolution(Primitive):
         grad_x = grad_w = grad_b = None
         if self.transposed:
             if x._requires_grad:
-                grad_x = _convolution(grad, w, None, stride, padding, dilation, groups)
+                grad_x = _sized(_convolution(grad, w, None, stride, padding, dilation, groups),
+                                x.shape)
             if w._requires_grad:
                 grad_w = ConvolutionWeightGrad.apply(grad, x, kernel=tuple(w.shape[2:]),
                                                      params=self.params)
@@ -346,8 +405,8 @@ class ConvolutionWeightGrad(Primitive):
         stride, padding, dilation, groups = self.params
         gx = _input_grad(gout, ggw, tuple(x.shape[2:]), self.params) if x._requires_grad \
             else None
-        ggout = (_convolution(x, ggw, None, stride, padding, dilation, groups)
-                 if gout._requires_grad else None)
+        ggout = (_sized(_convolution(x, ggw, None, stride, padding, dilation, groups),
+                        gout.shape) if gout._requires_grad else None)
         return gx, ggout
 
 
@@ -357,6 +416,15 @@ def _convolution(x, w, b, stride, padding, dilation, groups, transposed=False,
         output_padding = (0,) * len(stride)
     return Convolution.apply(x, w, b, stride=stride, padding=padding, dilation=dilation,
                              groups=groups, transposed=transposed, output_padding=output_padding)
+
+
+def _sized(y, shape):
+    """y cut to `shape`: a transposed convolution's output_padding may reach past the
+    stride (when below the dilation); the convolution back then has one more output
+    per such dim, which no input of the transposed one produced."""
+    if tuple(y.shape) == tuple(shape):
+        return y
+    return y[(slice(None), slice(None)) + tuple(slice(0, m) for m in shape[2:])]
 
 
 def _input_grad(grad, w, in_size, params):
