@@ -58,7 +58,8 @@ class Node:
             if getattr(x, "_requires_grad", False):
                 any_grad = True
                 edges.append(gradient_edge(x))
-                meta.append((x._data.shape, x._data.dtype))
+                data = x._data
+                meta.append((data.shape, data.dtype))
             else:
                 edges.append(NO_EDGE)
                 meta.append(None)
@@ -213,10 +214,12 @@ class AccumulateGrad(Node):
 
 def gradient_edge(t) -> tuple:
     """The (node, output_nr) edge through which gradient flows into tensor `t`."""
-    if t._base is not None and t._view_version != t._vc[0] and t.grad_fn is not None:
-        _refresh_view_history(t)
-    if t.grad_fn is not None:
-        return (t.grad_fn, t._output_nr)
+    fn = t.grad_fn
+    if fn is not None:
+        if t._base is not None and t._view_version != t._vc[0]:
+            _refresh_view_history(t)
+            fn = t.grad_fn
+        return (fn, t._output_nr)
     ref = t._accumulator
     acc = ref() if ref is not None else None
     if acc is None:
