@@ -1,9 +1,10 @@
 """The backward engine: walk the graph from the outputs and apply each node's backward.
 
-1. Discover every node reachable from the roots and count, for each, how many edges
-   lead into it (its dependencies).
-2. Seed the roots' gradient buffers; a node is ready once all its dependencies have
-   delivered. Ready nodes run latest-created first (like torch's sequence numbers).
+1. Seed the roots' gradient buffers and discover every node reachable from them.
+2. Run the nodes latest-created first (torch's sequence numbers). An op is always
+   recorded after the ops that made its inputs, so every edge leads to an older node:
+   by the time a node runs, every node that feeds it a gradient has run (micrograd's
+   topological sort, for free).
 3. Each gradient a node returns is made to fit its input: reduced to the input's
    shape when the op broadcast (`sum_to_shape`, the one broadcasting rule) and cast
    to the input's dtype; then it is added into the next node's buffer.
