@@ -381,8 +381,25 @@ class Convolution(Primitive):
                 grad_w = ConvolutionWeightGrad.apply(x, grad, kernel=tuple(w.shape[2:]),
                                                      params=self.params)
         if self.next_functions[2][0] is not None:
-            grad_b = grad.sum((0,) + tuple(range(2, grad.ndim)))
+            grad_b = BiasGrad.apply(grad)
         return grad_x, grad_w, grad_b
+
+
+class BiasGrad(Primitive):
+    """grad_bias: the upstream gradient (N, O, *out) summed over all dims but O.
+
+    Summing the batch first, then space, measured 8x faster than NumPy's one sum over
+    (0, 2, ...) (42 -> 5 us for MNIST-1D's (100, 25, 10)), which walks the array in
+    short strided pieces."""
+
+    grad_fn_name = "SumBackward1"
+
+    def forward(self, g):
+        self.shape = g.shape
+        return g.sum(0).reshape(g.shape[1], math.prod(g.shape[2:])).sum(-1)
+
+    def backward(self, gg):
+        return gg.reshape((1, -1) + (1,) * (len(self.shape) - 2)).expand(self.shape)
 
 
 class ConvolutionWeightGrad(Primitive):
@@ -471,16 +488,17 @@ def _c_name(dtype) -> str:
 def _conv(input, weight, bias, stride, padding, dilation, groups, dim, name,
           transposed=False, output_padding=0):
     """Check like torch, handle unbatched input and string padding, then convolve."""
-    if input.ndim not in (dim + 1, dim + 2):
+    xs, ws = input._data.shape, weight._data.shape  # plain tuples: Size indexing is slow
+    if len(xs) not in (dim + 1, dim + 2):
         raise RuntimeError(f"Expected {dim + 1}D (unbatched) or {dim + 2}D (batched) input to "
                            f"{name}, but got input of size: {_dims(input.shape)}")
-    unbatched = input.ndim == dim + 1
+    unbatched = len(xs) == dim + 1
     if unbatched:
-        input = input.unsqueeze(0)
-    n = weight.ndim - 2
+        input, xs = input.unsqueeze(0), (1,) + xs
+    n = len(ws) - 2
     stride = _expand(stride, n, "stride")
     dilation = _expand(dilation, n, "dilation")
-    kernel = tuple(weight.shape[2:])
+    kernel = ws[2:]
     pre_pad = None
     if isinstance(padding, str):
         if transposed:
@@ -508,18 +526,18 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, dim, name,
         raise RuntimeError("negative padding is not supported")
     if groups <= 0:
         raise RuntimeError("non-positive groups is not supported")
-    if weight.shape[0] % groups:
+    if ws[0] % groups:
         raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by "
                            f"{groups} at dimension 0, but got weight of size "
                            f"[{_dims(weight.shape)}] instead")
-    channels = weight.shape[0] if transposed else weight.shape[1] * groups
-    if input.shape[1] != channels:
+    channels = ws[0] if transposed else ws[1] * groups
+    if xs[1] != channels:
         prefix = "transposed=1" if transposed else f"groups={groups}"
         raise RuntimeError(f"Given {prefix}, weight of size {_dims(weight.shape)}, expected "
                            f"input{_dims(input.shape)} to have {channels} channels, but got "
-                           f"{input.shape[1]} channels instead")
-    out_channels = weight.shape[1] * groups if transposed else weight.shape[0]
-    if bias is not None and (bias.ndim != 1 or bias.shape[0] != out_channels):
+                           f"{xs[1]} channels instead")
+    out_channels = ws[1] * groups if transposed else ws[0]
+    if bias is not None and bias._data.shape != (out_channels,):
         raise RuntimeError(f"Given weight of size {_dims(weight.shape)}, expected bias to be "
                            f"1-dimensional with {out_channels} elements, but got bias of size "
                            f"{_dims(bias.shape)} instead")
@@ -532,7 +550,8 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, dim, name,
     if pre_pad is not None:
         from .padding import pad
         input = pad(input, pre_pad)
-    size = tuple(input.shape[2:])
+        xs = input._data.shape
+    size = xs[2:]
     if transposed:
         bad = [op for op, s, d in zip(output_padding, stride, dilation) if op >= s and op >= d]
         if bad:
