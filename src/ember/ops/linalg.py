@@ -365,9 +365,12 @@ def _linear_without_graph(input, weight, bias):
     if grad_mode._enabled and (input._requires_grad or weight._requires_grad
                                or (bias is not None and bias._requires_grad)):
         return None
-    out = np.matmul(x, w.T)
+    # np.dot is np.matmul for two matrices, with less call overhead (not a gufunc); a
+    # (1, out) bias makes a batch of one an add of equal shapes, which NumPy does
+    # without setting up a broadcast (~0.7 us less)
+    out = np.dot(x, w.T)
     if bias is not None:
-        out += b
+        out += b[None]
     return Tensor._make(out)
 
 
