@@ -104,6 +104,10 @@ def memory_rows(lib_name: str, quick: bool, env) -> dict:
     code = _PEAK_RSS.format(here=HERE, lib=lib_name, steps=5 if quick else 100)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env=env, check=True).stdout.split()
+    # Import as a user's machine does: from cached bytecode (pip byte-compiles torch at
+    # install; an editable ember writes its .pyc on the first import, done here once).
+    env = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    _wall([sys.executable, "-c", f"import {lib_name}"], env)
     imports = []
     for _ in range(1 if quick else 5):
         imports.append(_wall([sys.executable, "-c", f"import {lib_name}"], env))

@@ -82,15 +82,25 @@ def is_complex(input) -> bool:
 def detach(input):
     return input.detach()
 
-# subpackages
-from . import cuda
-from . import nn
-from . import optim
-from . import utils
 from .serialization import load, save
 from .threads import (
     get_num_interop_threads, get_num_threads, set_num_interop_threads, set_num_threads,
 )
-from . import linalg
-from . import func
-from .func import vmap
+
+# Subpackages load on first use (`ember.nn`, `import ember.nn as nn`), so that
+# `import ember` costs little more than `import numpy`.
+_SUBPACKAGES = ("cuda", "nn", "optim", "utils", "linalg", "func", "datasets", "train", "viz",
+                "typing")
+
+
+def __getattr__(name):
+    import importlib
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"{__name__}.{name}")
+    if name == "vmap":
+        return importlib.import_module(f"{__name__}.func").vmap
+    raise AttributeError(f"module 'ember' has no attribute '{name}'")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_SUBPACKAGES) | {"vmap"})
