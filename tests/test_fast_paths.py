@@ -16,6 +16,7 @@ OPERATORS = {
     "-": lambda x, y: x - y,
     "*": lambda x, y: x * y,
     "@": lambda x, y: x @ y,
+    "/": lambda x, y: x / y,
 }
 
 SHAPES = {  # elementwise: broadcasting pairs, 0-d included

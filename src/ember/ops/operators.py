@@ -51,13 +51,15 @@ from .pointwise import (
 )
 
 
-def _fast(numpy_op, op, no_bool=False):
+def _fast(numpy_op, op, kinds=None):
     """`x <op> y` with a shortcut for the commonest case: two plain tensors of one
     dtype and no graph to record. Then torch's promotion, the op's checks and its
     graph node all have nothing to do, and NumPy's operator is the whole op - which
     on tiny tensors is most of the time an op takes. Anything else (numbers, mixed
-    dtypes, recording, shapes that do not broadcast, vmap's BatchedTensor) goes to
-    `op`, which gives the same result, or torch's error.
+    dtypes, recording, shapes that do not broadcast, vmap's and jvp's tensor
+    subclasses) goes to `op`, which gives the same result, or torch's error. `kinds`,
+    when given, are the dtype kinds where NumPy's operator is torch's: not bool for
+    `-` (torch refuses it), only floating for `/` (integers divide to a float dtype).
     """
     _make = Tensor._make
 
@@ -65,7 +67,7 @@ def _fast(numpy_op, op, no_bool=False):
         if (other.__class__ is Tensor and self.__class__ is Tensor
                 and not (grad_mode._enabled and (self._requires_grad or other._requires_grad))):
             a, b = self._data, other._data
-            if a.dtype is b.dtype and not (no_bool and a.dtype.kind == "b"):
+            if a.dtype is b.dtype and (kinds is None or a.dtype.kind in kinds):
                 try:
                     return _make(numpy_op(a, b))
                 except ValueError:
@@ -105,9 +107,10 @@ def _add_(self, other):
 
 TENSOR_OPERATORS = {
     "__add__": _fast(operator.add, add), "__radd__": add, "__iadd__": _add_,
-    "__sub__": _fast(operator.sub, sub, no_bool=True), "__rsub__": rsub, "__isub__": sub_,
+    "__sub__": _fast(operator.sub, sub, kinds="iufc"), "__rsub__": rsub, "__isub__": sub_,
     "__mul__": _fast(operator.mul, mul), "__rmul__": mul, "__imul__": mul_,
-    "__truediv__": div, "__rtruediv__": _flip(div), "__itruediv__": div_,
+    "__truediv__": _fast(operator.truediv, div, kinds="fc"), "__rtruediv__": _flip(div),
+    "__itruediv__": div_,
     "__pow__": pow, "__rpow__": _flip(pow), "__ipow__": pow_,
     "__matmul__": _fast(operator.matmul, matmul), "__rmatmul__": _rmatmul,
     "__neg__": neg, "__abs__": abs, "__pos__": positive,
