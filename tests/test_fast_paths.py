@@ -173,3 +173,23 @@ def test_linear_shortcut_is_taken_for_parameters():
     with ember.no_grad():
         assert _linear_without_graph(x, layer.weight, layer.bias) is not None
     assert _linear_without_graph(x, layer.weight, layer.bias) is None  # recorded instead
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "complex64", "int8", "uint8",
+                                   "int32", "int64", "bool"])
+@pytest.mark.parametrize("scalar", [2.5, 2, -3, 300, True, 0.0, 1e300])
+def test_tensor_with_python_number(dtype, scalar):
+    """A Python number keeps a tensor's dtype when their categories allow (the
+    shortcut in `_operands`); the rest goes through torch's promotion table."""
+    x = np.asarray(np.array([1, 2, 3]).astype(dtype))
+    cases = [lambda x: x + scalar, lambda x: x * scalar, lambda x: scalar * x,
+             lambda x: x.add(scalar, alpha=2) if dtype != "bool" else x + scalar]
+    if dtype != "bool" and not isinstance(scalar, bool):
+        cases += [lambda x: x - scalar, lambda x: scalar - x]
+    if dtype[0] in "fc" or scalar in (2, 2.5, 0.0):
+        cases += [lambda x: x / scalar]
+    if scalar == 1e300 and dtype[0] in "iuc":
+        return  # torch refuses to convert it to an integer; complex inf differs (nan imag)
+    for fn in cases:
+        for arr in (x, x[0].copy()):  # 1-d and 0-d
+            check(lambda t, a, fn=fn: fn(a), np.asarray(arr), grad=False)

@@ -106,9 +106,14 @@ def _operands(a, b):
             return da.astype(target, copy=False), db.astype(target, copy=False)
         db, da = _operands(b, a)  # number op tensor: promote with the roles swapped
         return da, db
+    da = a._data
+    # The commonest mix, `x * 0.5` or `n + 1`: a Python float with a floating tensor, or
+    # a Python int with a numeric one, keeps the tensor's dtype (no promotion table).
+    kind = da.dtype.kind
+    if (b.__class__ is float and kind in "fc") or (b.__class__ is int and kind in "fciu"):
+        return da, _scalar_as(b, da.dtype)
     if not isinstance(b, (int, float, complex, bool, np.generic)):
         raise TypeError(f"unsupported operand type: '{type(b).__name__}'")
-    da = a._data
     target = dtypes.result_type(a, b).np
     if da.dtype != target:
         da = da.astype(target)
