@@ -721,9 +721,9 @@ class Relu(Primitive):
     save_output = True
 
     def forward(self, x):
-        if x.dtype == np.bool_:
+        if x.dtype.kind == "b":
             raise RuntimeError("Boolean inputs not supported for relu")
-        return np.maximum(x, x.dtype.type(0))
+        return np.maximum(x, 0)  # NumPy takes the Python 0 in x's dtype
 
     def backward(self, grad):
         (out,) = self.saved_tensors

@@ -46,8 +46,13 @@ class Primitive(Node):
     def apply(cls, *inputs, **params):
         """Run the op on tensors (and plain Python values) and record it if needed."""
         node = cls.__new__(cls)
-        arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
-        return node.finish(node.forward(*arrays, **params), inputs)
+        if len(inputs) == 1:  # most ops take one tensor: no list to build
+            x = inputs[0]
+            out = node.forward(x._data if isinstance(x, Tensor) else x, **params)
+        else:
+            out = node.forward(*[x._data if isinstance(x, Tensor) else x for x in inputs],
+                               **params)
+        return node.finish(out, inputs)
 
     def finish(self, out, inputs):
         """Wrap forward's array(s) as tensors and connect them to the graph."""
@@ -56,7 +61,7 @@ class Primitive(Node):
                 if getattr(x, "_requires_grad", False):
                     return self._record(out, inputs)
         # Not recorded: the common inference path, kept short.
-        if type(out) is tuple:
+        if out.__class__ is tuple:
             return tuple(self._wrap(o, inputs, i, False) for i, o in enumerate(out))
         if self.is_view:
             return self._wrap(out, inputs, 0, False)
