@@ -3,6 +3,8 @@ mapped to the ops that implement them."""
 
 import operator
 
+import numpy as np
+
 from ..autograd import grad_mode
 from ..tensor import Tensor
 from .elementwise import (
@@ -78,6 +80,14 @@ def _fast(numpy_op, op, kinds=None):
     return operator_method
 
 
+def _matmul_arrays(a, b):
+    """NumPy's `@`, through np.dot for two matrices: the same product, with less call
+    overhead than np.matmul (a gufunc) - a third of the time of a 4x4 product."""
+    if a.ndim == 2 and b.ndim == 2:
+        return np.dot(a, b)
+    return a @ b
+
+
 def _where_method(self, condition, other):
     return where(condition, self, other)
 
@@ -112,7 +122,7 @@ TENSOR_OPERATORS = {
     "__truediv__": _fast(operator.truediv, div, kinds="fc"), "__rtruediv__": _flip(div),
     "__itruediv__": div_,
     "__pow__": pow, "__rpow__": _flip(pow), "__ipow__": pow_,
-    "__matmul__": _fast(operator.matmul, matmul), "__rmatmul__": _rmatmul,
+    "__matmul__": _fast(_matmul_arrays, matmul), "__rmatmul__": _rmatmul,
     "__neg__": neg, "__abs__": abs, "__pos__": positive,
     "__eq__": eq, "__ne__": ne, "__lt__": lt, "__le__": le, "__gt__": gt, "__ge__": ge,
     "__and__": bitwise_and, "__rand__": bitwise_and, "__or__": bitwise_or,
