@@ -193,3 +193,15 @@ def test_tensor_with_python_number(dtype, scalar):
     for fn in cases:
         for arr in (x, x[0].copy()):  # 1-d and 0-d
             check(lambda t, a, fn=fn: fn(a), np.asarray(arr), grad=False)
+
+
+@pytest.mark.parametrize("bias_shape", [(4,), (1,), (8, 4), (1, 4), (8, 1), (), (3,), (2, 8, 4),
+                                        (8, 3), (5, 4)])
+def test_addmm_bias_shapes(bias_shape):
+    """addmm checks that input broadcasts to the result without building an expand."""
+    arrays = (randn(*bias_shape), randn(8, 3), randn(3, 4))
+    fn = lambda t, b, x, w: t.addmm(b, x, w)  # noqa: E731
+    if bias_shape in [(3,), (2, 8, 4), (8, 3), (5, 4)]:
+        check_error(fn, *arrays)
+    else:
+        check(fn, *arrays)

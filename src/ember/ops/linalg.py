@@ -304,19 +304,22 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1) -> Tensor:
 
     Shapes: input broadcastable to (n, m), mat1 (n, k), mat2 (k, m) -> (n, m).
     """
-    if mat1.ndim != 2 or mat2.ndim != 2:
-        raise RuntimeError(f"mat1 must be a matrix, got {mat1.ndim}-D tensor" if mat1.ndim != 2
-                           else f"mat2 must be a matrix, got {mat2.ndim}-D tensor")
-    if mat1.shape[1] != mat2.shape[0]:
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_dims(mat1.shape)} and "
-                           f"{_dims(mat2.shape)})")
+    a, b, c = mat1._data, mat2._data, input._data
+    if a.ndim != 2 or b.ndim != 2:
+        raise RuntimeError(f"mat1 must be a matrix, got {a.ndim}-D tensor" if a.ndim != 2
+                           else f"mat2 must be a matrix, got {b.ndim}-D tensor")
+    if a.shape[1] != b.shape[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_dims(a.shape)} and "
+                           f"{_dims(b.shape)})")
     for name, t in (("self", input), ("mat1", mat1)):  # torch's order of dtype checks
-        if t.dtype is not mat2.dtype:
+        if t._data.dtype != b.dtype:
             raise RuntimeError(f"{name} and mat2 must have the same dtype, but got "
                                f"{_scalar_type(t)} and {_scalar_type(mat2)}")
-    if tuple(input.shape) != (mat1.shape[0], mat2.shape[1]):
+    shape = (a.shape[0], b.shape[1])
+    if c.shape != shape and (c.ndim > 2 or any(
+            s != 1 and s != n for s, n in zip(c.shape[::-1], shape[::-1]))):
         from .shape import expand
-        expand(input, (mat1.shape[0], mat2.shape[1]))  # torch's error if it cannot broadcast
+        expand(input, shape)  # input does not broadcast to the result: torch's error
     return Addmm.apply(input, mat1, mat2, beta=beta, alpha=alpha)
 
 
