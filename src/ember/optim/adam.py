@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from ._kernels import Scratch, addcdiv_, addcmul_, as_real, effective_grad, lerp_, zeros_state
+from ._kernels import Scratch, as_real, effective_grad, lerp_, zeros_state
 from .optimizer import Optimizer, _scalar_tensor, _to_scalar
 
 __all__ = ["Adam"]
@@ -84,9 +84,17 @@ class Adam(Optimizer):
             group.setdefault("fused", None)
 
     def step(self, closure=None):
-        """Perform one optimization step; `closure` re-evaluates the model's loss."""
+        """Perform one optimization step; `closure` re-evaluates the model's loss.
+
+        Per parameter, torch's single-tensor Adam operation by operation, each a ufunc
+        writing into existing memory: `m.lerp_(g, 1 - beta1)`,
+        `v.mul_(beta2).addcmul_(g, g, value=1 - beta2)`,
+        `denom = v.sqrt() / sqrt(bias_correction2) + eps`,
+        `p.addcdiv_(m, denom, value=-lr / bias_correction1)`. The group's constant scalars
+        go in as 0-d arrays of the parameter dtype (cast once, not on every call)."""
         loss = self._evaluate_closure(closure)
         scratch = self._scratch
+        states = self.state
         for group in self.param_groups:
             lr = _to_scalar(group["lr"])
             beta1, beta2 = group["betas"]
@@ -94,35 +102,49 @@ class Adam(Optimizer):
             weight_decay = group["weight_decay"]
             decoupled = group["decoupled_weight_decay"]
             amsgrad = group["amsgrad"]
+            maximize = group["maximize"]
+            l2 = 0 if decoupled else weight_decay
+            plain = not maximize and l2 == 0
+            small_lerp = abs(1 - beta1) < 0.5
+            consts = _Constants(1 - beta1, beta2, 1 - beta2, eps, 1 - lr * weight_decay)
             for p in group["params"]:
-                if p._grad is None:
+                grad = p._grad
+                if grad is None:
                     continue
-                state = self.state[p]
+                state = states[p]
                 if len(state) == 0:
                     state["step"] = _scalar_tensor(0.0)
                     state["exp_avg"] = zeros_state(p)
                     state["exp_avg_sq"] = zeros_state(p)
                     if amsgrad:
                         state["max_exp_avg_sq"] = zeros_state(p)
-                x = as_real(p._data)
-                tmp = scratch.get(x)
                 step_t = state["step"]
-                step_t._data += 1
+                counter = step_t._data
+                counter += 1  # torch's `step_t += 1`, in the counter's own dtype
                 step_t._vc[0] += 1
-                if weight_decay != 0 and decoupled:
-                    np.multiply(x, 1 - lr * weight_decay, out=x)
-                    g = as_real(effective_grad(p, group["maximize"], 0, scratch))
-                else:
-                    g = as_real(effective_grad(p, group["maximize"], weight_decay, scratch))
+                step = float(counter)
+                g = grad._data if plain else effective_grad(p, maximize, l2, scratch)
                 exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-                m, v = as_real(exp_avg._data), as_real(exp_avg_sq._data)
-                lerp_(m, g, 1 - beta1, tmp)
-                np.multiply(v, beta2, out=v)
-                addcmul_(v, g, g, 1 - beta2, tmp)
+                x, m, v = p._data, exp_avg._data, exp_avg_sq._data
+                if x.dtype.kind == "c":  # complex parameters update as real pairs
+                    x, g, m, v = as_real(x), as_real(g), as_real(m), as_real(v)
+                c = consts.of(x.dtype)
+                if weight_decay != 0 and decoupled:
+                    np.multiply(x, c.decay, out=x)
+                tmp = scratch.get(x)
+                if small_lerp:  # m += (1 - beta1) * (g - m)
+                    np.subtract(g, m, out=tmp)
+                    np.multiply(tmp, c.w1, out=tmp)
+                    np.add(m, tmp, out=m)
+                else:
+                    lerp_(m, g, 1 - beta1, tmp)
+                np.multiply(v, c.beta2, out=v)
+                np.multiply(g, c.w2, out=tmp)  # v += ((1 - beta2) * g) * g
+                np.multiply(tmp, g, out=tmp)
+                np.add(v, tmp, out=v)
                 exp_avg._vc[0] += 1
                 exp_avg_sq._vc[0] += 1
 
-                step = step_t.item()
                 bias_correction1 = 1 - beta1**step
                 bias_correction2 = 1 - beta2**step
                 step_size = lr / bias_correction1
@@ -136,8 +158,28 @@ class Adam(Optimizer):
                 denom = scratch.get(x, 1)
                 np.sqrt(v, out=denom)
                 np.divide(denom, bias_correction2_sqrt, out=denom)
-                np.add(denom, eps, out=denom)
-                addcdiv_(x, m, denom, -step_size, tmp)
+                np.add(denom, c.eps, out=denom)
+                np.multiply(m, -step_size, out=tmp)  # x += (-step_size * m) / denom
+                np.divide(tmp, denom, out=tmp)
+                np.add(x, tmp, out=x)
                 p._vc[0] += 1  # an in-place update, as torch's add_ bumps the version
         return loss
 
+
+class _Constants:
+    """One group's fixed scalars as 0-d arrays of a (real) parameter dtype, made once per
+    dtype a step (NumPy casts a Python float to the array's dtype anyway; a 0-d array of that
+    dtype skips the per-call conversion)."""
+
+    __slots__ = ("values", "dtype", "w1", "beta2", "w2", "eps", "decay")
+
+    def __init__(self, *values) -> None:
+        self.values = values
+        self.dtype = None
+
+    def of(self, dtype) -> _Constants:
+        if dtype is not self.dtype:
+            self.dtype = dtype
+            self.w1, self.beta2, self.w2, self.eps, self.decay = (np.array(v, dtype)
+                                                                  for v in self.values)
+        return self
