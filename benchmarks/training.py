@@ -59,3 +59,41 @@ def workloads(lib):
         out[f"MLP 784-256-10 inference, batch {batch}"] = _inference(lib, (784, 256, 10),
                                                                      batch)
     return out
+
+
+def main() -> None:
+    """`python benchmarks/training.py [--rounds N] [--threads T]`: these workloads only,
+    ember and torch in alternating fresh processes (benchmarks/run.py's workers), the
+    median over rounds of each round's best time, and the ember/torch ratio."""
+    import argparse
+    import os
+    import statistics
+    import sys
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import run
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    samples: dict = {"ember": {}, "torch": {}}
+    for _ in range(args.rounds):
+        for lib in samples:
+            res = run.run_round(lib, args.threads, ["training"], False)
+            if res is None:
+                sys.exit(1)
+            for name, value in res.items():
+                if "GFLOP" not in name:
+                    samples[lib].setdefault(name, []).append(value)
+    print(f"{args.threads} thread(s), {args.rounds} rounds; ms per call, median (min-max)\n")
+    print("| workload | ember | torch | ember/torch |")
+    print("| --- | ---: | ---: | ---: |")
+    for name, ours in samples["ember"].items():
+        theirs = samples["torch"][name]
+        ratio = statistics.median(ours) / statistics.median(theirs)
+        print(f"| {name} | {run._fmt(ours)} | {run._fmt(theirs)} | {ratio:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
