@@ -101,3 +101,18 @@ def test_an_infinite_weight_reaches_the_input_gradient_as_in_torch(size):
     want = _nonfinite_pattern(torch, x, w, padding=1)[0]
     np.testing.assert_array_equal(got[0], want[0])
     np.testing.assert_array_equal(got[1], want[1])
+
+
+@pytest.mark.parametrize("chunk", [1, 3000])
+def test_batches_convolved_in_slices_match_torch(monkeypatch, chunk):
+    """Columns over CHUNK bytes are built a slice of samples at a time (one sample per
+    slice with chunk=1; a few, with a shorter last slice, with chunk=3000)."""
+    monkeypatch.setattr(conv_ops, "CHUNK", chunk)
+    check(lambda m, x, w, b: F(m).conv2d(x, w, b, stride=(2, 1), padding=1, groups=2),
+          randn(7, 4, *LONG), randn(6, 2, 3, 3), randn(6), atol=1e-5, grad_atol=1e-4)
+    check(lambda m, x, w, b: F(m).conv1d(x, w, b, stride=2, padding=1),
+          randn(7, 3, 9), randn(5, 3, 3), randn(5), atol=1e-5, grad_atol=1e-4)
+    check(lambda m, x, w, b: F(m).conv_transpose2d(x, w, b, stride=2, output_padding=1),
+          randn(7, 4, *LONG), randn(4, 3, 3, 2), randn(3), atol=1e-5, grad_atol=1e-4)
+    assert gradgradcheck(lambda m, x, w: F(m).conv2d(x, w, padding=1),
+                         randn(3, 2, 5, 13), randn(2, 2, 3, 3))
