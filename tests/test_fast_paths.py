@@ -205,3 +205,27 @@ def test_addmm_bias_shapes(bias_shape):
         check_error(fn, *arrays)
     else:
         check(fn, *arrays)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "int8", "uint8", "int64",
+                                   "bool", "complex64"])
+def test_relu_without_graph(dtype):
+    x = np.asarray((randn(5) * 3).astype(dtype))
+    x0 = np.asarray(x[0])
+    for fn in (lambda t, a: t.relu(a), lambda t, a: t.nn.functional.relu(a),
+               lambda t, a: t.nn.ReLU()(a), lambda t, a: a.relu()):
+        for arr in (x, x0):
+            if dtype in ("bool", "complex64"):
+                check_error(fn, arr)
+            else:
+                check(fn, arr, grad=False)
+    if dtype.startswith("float"):
+        check(lambda t, a: t.relu(a), x)  # recorded: ReluBackward0 and its gradient
+
+
+def test_relu_result_is_new_memory_and_keeps_nan():
+    x = ember.tensor([float("nan"), -1.0, 2.0])
+    y = ember.relu(x)
+    y.add_(1)
+    assert np.isnan(x[0].item()) and x[1:].tolist() == [-1.0, 2.0]
+    assert np.isnan(y[0].item())

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes
+from ..autograd import grad_mode
 from ..tensor import Size, Tensor
 from .primitive import Primitive
 
@@ -723,6 +724,8 @@ class Relu(Primitive):
     def forward(self, x):
         if x.dtype.kind == "b":
             raise RuntimeError("Boolean inputs not supported for relu")
+        if x.dtype.kind == "c":
+            raise NotImplementedError("clamp is not supported for complex types")
         return np.maximum(x, 0)  # NumPy takes the Python 0 in x's dtype
 
     def backward(self, grad):
@@ -803,6 +806,12 @@ def relu(input, inplace=False):
     if inplace:
         from .inplace import relu_
         return relu_(input)
+    # Inference shortcut, as for the operators and F.linear: on a plain real tensor
+    # with no graph to record, relu is NumPy's maximum and nothing else.
+    if input.__class__ is Tensor and not (grad_mode._enabled and input._requires_grad):
+        x = input._data
+        if x.dtype.kind in "iuf":
+            return Tensor._make(np.maximum(x, 0))
     return Relu.apply(input)
 
 
