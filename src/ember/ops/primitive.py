@@ -69,7 +69,7 @@ class Primitive(Node):
 
     def _record(self, out, inputs):
         self.connect(inputs)
-        if type(out) is tuple:
+        if out.__class__ is tuple:
             outs = tuple(self._wrap(o, inputs, i, True) for i, o in enumerate(out))
             first = outs[0]
         else:
@@ -90,8 +90,12 @@ class Primitive(Node):
         if self.is_view and nr == 0:
             src = inputs[0]
             # An empty result is still a view in torch (`x[:, 4:]` of a (3, 4) tensor),
-            # though NumPy says it shares no memory.
-            if array is src._data or array.size == 0 or np.may_share_memory(array, src._data):
+            # though NumPy says it shares no memory. NumPy's `base` answers the usual
+            # case (a view of the input, or of what the input views) without
+            # may_share_memory's cost.
+            data, base = src._data, array.base
+            if (array is data or (base is not None and (base is data or base is data.base))
+                    or array.size == 0 or np.may_share_memory(array, data)):
                 mark_view(t, src)
         if record and t._data.dtype.kind in _FLOATING_KINDS:
             t._requires_grad = True
