@@ -200,13 +200,14 @@ def _matmul_grad_fn_name(a: Tensor, b: Tensor) -> str:
 
 def mm(input, mat2) -> Tensor:
     """(n, k) @ (k, m) -> (n, m)."""
-    if input.ndim != 2:
+    a, b = input._data, mat2._data  # checks on the arrays: Size objects cost more
+    if a.ndim != 2:
         raise RuntimeError("self must be a matrix")
-    if mat2.ndim != 2:
+    if b.ndim != 2:
         raise RuntimeError("mat2 must be a matrix")
-    if input.shape[1] != mat2.shape[0]:
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_dims(input.shape)} "
-                           f"and {_dims(mat2.shape)})")
+    if a.shape[1] != b.shape[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_dims(a.shape)} "
+                           f"and {_dims(b.shape)})")
     _promote(input, mat2)
     return MatMul.apply(input, mat2, name="MmBackward0")
 
@@ -227,27 +228,27 @@ def bmm(input, mat2) -> Tensor:
 
 def mv(input, vec) -> Tensor:
     """(n, k) @ (k,) -> (n,)."""
-    if input.ndim != 2 or vec.ndim != 1:
-        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {input.ndim}, "
-                           f"{vec.ndim}")
-    if input.shape[1] != vec.shape[0]:
-        raise RuntimeError(f"size mismatch, got input ({input.shape[0]}), mat "
-                           f"({_dims(input.shape)}), vec ({vec.shape[0]})")
+    a, v = input._data, vec._data
+    if a.ndim != 2 or v.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {a.ndim}, {v.ndim}")
+    if a.shape[1] != v.shape[0]:
+        raise RuntimeError(f"size mismatch, got input ({a.shape[0]}), mat "
+                           f"({_dims(a.shape)}), vec ({v.shape[0]})")
     _promote(input, vec)
     return MatMul.apply(input, vec, name="MvBackward0")
 
 
 def dot(input, other) -> Tensor:
     """(k,) . (k,) -> scalar."""
-    if input.ndim != 1 or other.ndim != 1:
-        raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D "
-                           "tensors")
-    if input.shape[0] != other.shape[0]:
-        n, m = input.shape[0], other.shape[0]
+    a, b = input._data, other._data
+    if a.ndim != 1 or b.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
+    if a.shape[0] != b.shape[0]:
+        n, m = a.shape[0], b.shape[0]
         raise RuntimeError(f"inconsistent tensor size, expected tensor [{n}] and src [{m}] to "
                            f"have the same number of elements, but got {n} and {m} elements "
                            "respectively")
-    if input.dtype is not other.dtype:
+    if a.dtype != b.dtype:
         raise RuntimeError(f"dot : expected both vectors to have same dtype, but found "
                            f"{_legacy(input.dtype)} and {_legacy(other.dtype)}")
     return MatMul.apply(input, other, name="DotBackward0")
