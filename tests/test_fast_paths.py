@@ -188,6 +188,8 @@ def test_tensor_with_python_number(dtype, scalar):
         cases += [lambda x: x - scalar, lambda x: scalar - x]
     if dtype[0] in "fc" or scalar in (2, 2.5, 0.0):
         cases += [lambda x: x / scalar]
+    if dtype != "bool" and scalar in (2, 2.5, 0.0, True):
+        cases += [lambda x: x ** scalar]
     if scalar == 1e300 and dtype[0] in "iuc":
         return  # torch refuses to convert it to an integer; complex inf differs (nan imag)
     for fn in cases:

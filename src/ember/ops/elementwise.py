@@ -108,10 +108,7 @@ def _operands(a, b):
         db, da = _operands(b, a)  # number op tensor: promote with the roles swapped
         return da, db
     da = a._data
-    # The commonest mix, `x * 0.5` or `n + 1`: a Python float with a floating tensor, or
-    # a Python int with a numeric one, keeps the tensor's dtype (no promotion table).
-    kind = da.dtype.kind
-    if (b.__class__ is float and kind in "fc") or (b.__class__ is int and kind in "fciu"):
+    if _keeps_dtype(da, b):
         return da, _scalar_as(b, da.dtype)
     if not isinstance(b, (int, float, complex, bool, np.generic)):
         raise TypeError(f"unsupported operand type: '{type(b).__name__}'")
@@ -119,6 +116,15 @@ def _operands(a, b):
     if da.dtype != target:
         da = da.astype(target)
     return da, _scalar_as(b, target)
+
+
+def _keeps_dtype(array, number) -> bool:
+    """Whether `tensor op number` stays in the tensor's dtype, known without the
+    promotion table for the commonest mixes (`x * 0.5`, `n + 1`, `x ** 2`): a Python
+    float with a floating tensor, or a Python int with a numeric one."""
+    kind = array.dtype.kind
+    cls = number.__class__
+    return (cls is float and kind in "fc") or (cls is int and kind in "fciu")
 
 
 def _scalar_as(value, np_dtype):
@@ -543,9 +549,10 @@ def pow(input, exponent, *, out=None):  # noqa: A001 - torch's name
         return PowTensor.apply(input, exponent)
     if isinstance(exponent, np.generic):
         exponent = exponent.item()
-    target = dtypes.result_type(input, exponent)
-    if target is not input.dtype:
-        input = input.to(target)
+    if not _keeps_dtype(input._data, exponent):
+        target = dtypes.result_type(input, exponent)
+        if target is not input.dtype:
+            input = input.to(target)
     return Pow.apply(input, exponent=exponent)
 
 
