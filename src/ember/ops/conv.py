@@ -7,8 +7,8 @@ see Plan), then runs ONE matrix product per group: (O/G, C/G*K) @ (C/G*K, N*P).
 The backward is made of the same pieces, so it is GEMMs too:
 
     grad_input  = conv_transpose(grad, weight)         (col2im: k*k slice-adds)
-    grad_weight = grad (O, N*P) @ cols^T               (ConvolutionWeightGrad)
-    grad_bias   = grad summed over batch and space
+    grad_weight = (cols @ grad^T)^T, grad as (O, N*P)  (ConvolutionWeightGrad)
+    grad_bias   = grad summed over batch and space     (BiasGrad)
 
 and every piece is itself a differentiable op, so gradients of gradients work.
 A transposed convolution is the adjoint of a convolution in its input, so its forward
@@ -106,11 +106,12 @@ def _out_size(size, kernel, stride, padding, dilation):
 # of the three products is ONE matrix product (per group), which BLAS runs at full speed
 # and on several threads, instead of N small per-sample products:
 #
-#     out (O, N*P)   = W (O, C*K) @ cols (C*K, N*P)      then one transposing copy
-#     dW  (O, C*K)   = gT (O, N*P) @ cols^T               gT: grad moved to (O, N, *P)
-#     dcols (C*K, N*P) = W^T @ gT                          then col2im
+#     out (O, N*P)     = W (O, C*K) @ cols (C*K, N*P)    then one transposing copy
+#     dW^T (C*K, O)    = cols @ gT^T                      gT: grad moved to (O, N, *P)
+#     dcols (C*K, N*P) = W^T @ gT                         then col2im
 #
-# Building the columns takes one plain slice copy per kernel tap, thanks to the Plan.
+# Building the columns takes one plain slice copy per kernel tap, thanks to the Plan;
+# a batch with many columns goes through in slices of samples (CHUNK).
 
 
 class _Scratch(threading.local):
