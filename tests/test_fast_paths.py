@@ -231,3 +231,24 @@ def test_relu_result_is_new_memory_and_keeps_nan():
     y.add_(1)
     assert np.isnan(x[0].item()) and x[1:].tolist() == [-1.0, 2.0]
     assert np.isnan(y[0].item())
+
+
+@pytest.mark.parametrize("name", ["exp", "log", "sqrt", "tanh", "reciprocal"])
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "complex64", "int64", "bool"])
+def test_float_functions_without_graph(name, dtype):
+    x = np.asarray(np.abs(randn(5)) * 3 + 0.5).astype(dtype)
+    if dtype == "float32":
+        x[:3] = [0.0, -1.0, np.inf]  # log(0), sqrt(-1), inf: torch's silent IEEE values
+    for arr in (x, np.asarray(x[0])):
+        check(lambda t, a: getattr(t, name)(a), arr, grad=False,
+              rtol=1e-2 if dtype == "float16" else None)
+        check(lambda t, a: getattr(a, name)(), arr, grad=False,
+              rtol=1e-2 if dtype == "float16" else None)
+
+    def with_out(t, a):
+        out = t.empty(0, dtype=t.float64)
+        return getattr(t, name)(a, out=out)
+    if dtype == "float64":
+        check(with_out, x, grad=False)
+    if dtype in ("float32", "float64"):
+        check(lambda t, a: getattr(t, name)(a), np.abs(x) + 0.5)  # recorded, with gradients

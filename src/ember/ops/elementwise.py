@@ -683,20 +683,33 @@ class Reciprocal(Primitive):
         return -grad * _conj(out * out)
 
 
+def _float_function(primitive, ufunc, input, out):
+    """`primitive` applied to `input` - with the operators' inference shortcut: on a
+    plain floating tensor with no graph to record (and no `out=`), the op is its
+    NumPy ufunc on the array and nothing else. `primitive` records the graph, casts
+    integers to the default float dtype, and takes everything else."""
+    if (out is None and input.__class__ is Tensor
+            and not (grad_mode._enabled and input._requires_grad)):
+        x = input._data
+        if x.dtype.kind in "fc":
+            return Tensor._make(ufunc(x))
+    return _out(primitive.apply(input), out)
+
+
 def exp(input, *, out=None):
-    return _out(Exp.apply(input), out)
+    return _float_function(Exp, np.exp, input, out)
 
 
 def log(input, *, out=None):
-    return _out(Log.apply(input), out)
+    return _float_function(Log, np.log, input, out)
 
 
 def sqrt(input, *, out=None):
-    return _out(Sqrt.apply(input), out)
+    return _float_function(Sqrt, np.sqrt, input, out)
 
 
 def tanh(input, *, out=None):
-    return _out(Tanh.apply(input), out)
+    return _float_function(Tanh, np.tanh, input, out)
 
 
 def sigmoid(input, *, out=None):
@@ -715,7 +728,7 @@ def sign(input, *, out=None):
 
 
 def reciprocal(input, *, out=None):
-    return _out(Reciprocal.apply(input), out)
+    return _float_function(Reciprocal, np.reciprocal, input, out)
 
 
 # ---------------------------------------------------------------------------------------
