@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 from operator import attrgetter
+from sys import getrefcount
 
 import numpy as np
 
@@ -397,6 +398,20 @@ def _sum(a, b, create_graph: bool):
     return Tensor._make(a._data + b._data)
 
 
+def _sole_view(data) -> bool:
+    """Whether `data` views all of an array that nothing but `data` refers to.
+
+    A backward that computes a fresh product and returns it transposed (addmm's weight
+    gradient, moved back through F.linear's W.t()) hands the leaf such a view: the
+    array behind it is fresh and unseen, so the leaf may keep it instead of copying.
+    Any tensor, view or `.grad` that also used the array would hold a reference to it.
+    """
+    base = data.base
+    # references: data's base pointer, `base` here and getrefcount's argument
+    return (base.__class__ is np.ndarray and base.base is None
+            and base.nbytes == data.nbytes and getrefcount(base) == 3)
+
+
 def _accumulate_into(t, g, create_graph: bool, handed_out: set) -> None:
     """leaf.grad += g, stealing g's array when nothing else can see it."""
     if t._grad is None:
@@ -404,8 +419,8 @@ def _accumulate_into(t, g, create_graph: bool, handed_out: set) -> None:
             t._grad = g
             return
         data = g._data
-        owned = data.base is None and data.flags.c_contiguous and id(data) not in handed_out
-        if not owned:
+        if not (data.flags.c_contiguous and id(data) not in handed_out and (
+                data.base is None or _sole_view(data))):
             data = data.copy()
         handed_out.add(id(data))
         t._grad = Tensor._make(data)

@@ -292,12 +292,26 @@ class Addmm(Primitive):
     def backward(self, grad):
         m1, m2 = self.saved_tensors
         need_m1, need_m2 = m1._requires_grad, m2._requires_grad
+        # torch's mm_mat1/mat2_backward: an operand stored column-major (a transposed
+        # view, as F.linear's W.t()) gets its gradient as (other^T-side product)^T, so
+        # the gradient comes out in the operand's own layout (for W.t(): W's, which the
+        # leaf then keeps without a copy).
+        m1_cols, m2_cols = _column_major(m1._data), _column_major(m2._data)
         m1, m2 = _conj_if_complex(m1, m2)
         grad_bias = grad if self.beta == 1 else grad * self.beta
         g = grad if self.alpha == 1 else grad * self.alpha
-        grad_m1 = mm(g, m2.t()) if need_m1 else None
-        grad_m2 = mm(m1.t(), g) if need_m2 else None
+        grad_m1 = grad_m2 = None
+        if need_m1:
+            grad_m1 = mm(m2, g.t()).t() if m1_cols else mm(g, m2.t())
+        if need_m2:
+            grad_m2 = mm(g.t(), m1).t() if m2_cols else mm(m1.t(), g)
         return grad_bias, grad_m1, grad_m2
+
+
+def _column_major(a) -> bool:
+    """torch's test for a transposed matrix: strides (1, rows) in elements."""
+    st, size = a.strides, a.itemsize
+    return st[0] == size and st[1] == size * a.shape[0]
 
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1) -> Tensor:

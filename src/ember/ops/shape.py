@@ -12,6 +12,7 @@ from builtins import all as builtins_all
 
 import numpy as np
 
+from ..autograd import grad_mode
 from ..tensor import Tensor, _wrap_dim
 from .primitive import Primitive, mark_view
 
@@ -180,7 +181,15 @@ class Permute(ViewPrimitive):
         return np.transpose(x, dims)
 
     def backward(self, grad):
-        return permute(grad, tuple(np.argsort(self.dims)))
+        inv = [0] * len(self.dims)
+        for i, d in enumerate(self.dims):
+            inv[d] = i
+        if not grad_mode._enabled and grad.__class__ is Tensor:
+            # No graph to build (and no tangent or batch to carry): the array moved back,
+            # as a fresh tensor (for F.linear's W.t() the gradient then reaches W in W's
+            # own layout, as an array the leaf can keep).
+            return Tensor._make(grad._data.transpose(inv))
+        return permute(grad, tuple(inv))
 
 
 def permute(input, *dims) -> Tensor:
