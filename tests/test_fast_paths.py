@@ -252,3 +252,18 @@ def test_float_functions_without_graph(name, dtype):
         check(with_out, x, grad=False)
     if dtype in ("float32", "float64"):
         check(lambda t, a: getattr(t, name)(a), np.abs(x) + 0.5)  # recorded, with gradients
+
+
+@pytest.mark.parametrize("make", [lambda lib: (np.float64(2.0), lib.ones(2)),
+                                  lambda lib: (lib.ones(2), np.float64(2.0)),
+                                  lambda lib: (lib.ones(2), 2.0),
+                                  lambda lib: (2.0, lib.ones(2)),
+                                  lambda lib: (np.ones((2, 2), np.float32), lib.ones(2, 2))])
+def test_matmul_operator_with_a_non_tensor_raises_pythons_type_error(make):
+    messages = []
+    for lib in (ember, torch):
+        a, b = make(lib)
+        with pytest.raises(TypeError) as info:
+            a @ b
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]

@@ -88,6 +88,9 @@ def _matmul_arrays(a, b):
     return a @ b
 
 
+_matmul_fast = _fast(_matmul_arrays, matmul)
+
+
 def _where_method(self, condition, other):
     return where(condition, self, other)
 
@@ -99,7 +102,16 @@ def _flip(fn):
     return reflected
 
 
+def _matmul_operator(self, other):
+    """`x @ y`: Python's TypeError for a non-tensor operand, as torch gives."""
+    if not isinstance(other, Tensor):
+        return NotImplemented
+    return _matmul_fast(self, other)
+
+
 def _rmatmul(self, other):
+    if not isinstance(other, Tensor):
+        return NotImplemented
     return matmul(other, self)
 
 
@@ -122,7 +134,7 @@ TENSOR_OPERATORS = {
     "__truediv__": _fast(operator.truediv, div, kinds="fc"), "__rtruediv__": _flip(div),
     "__itruediv__": div_,
     "__pow__": pow, "__rpow__": _flip(pow), "__ipow__": pow_,
-    "__matmul__": _fast(_matmul_arrays, matmul), "__rmatmul__": _rmatmul,
+    "__matmul__": _matmul_operator, "__rmatmul__": _rmatmul,
     "__neg__": neg, "__abs__": abs, "__pos__": positive,
     "__eq__": eq, "__ne__": ne, "__lt__": lt, "__le__": le, "__gt__": gt, "__ge__": ge,
     "__and__": bitwise_and, "__rand__": bitwise_and, "__or__": bitwise_or,
