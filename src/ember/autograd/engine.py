@@ -361,7 +361,12 @@ def _fit_to_input(node, i: int, g):
     if g._data.shape != shape:
         from ..ops.reduction import sum_to_shape
         try:
-            g = sum_to_shape(g, shape)
+            if not grad_mode._enabled and g.__class__ is Tensor and \
+                    g._data.__class__ is np.ndarray:
+                # No graph to build (and no tangent or batch to carry): reduce the array.
+                g = Tensor._make(_sum_array_to_shape(g._data, shape))
+            else:
+                g = sum_to_shape(g, shape)
         except ValueError:
             raise RuntimeError(
                 f"Function {node.name()} returned an invalid gradient at index {i} - got "
@@ -371,6 +376,32 @@ def _fit_to_input(node, i: int, g):
         from ..dtypes import from_numpy_dtype
         g = g.to(from_numpy_dtype(np_dtype))
     return g
+
+
+def _sum_array_to_shape(data, shape: tuple):
+    """`sum_to_shape` on an array: the same sums (half accumulated in float32, as
+    torch and ember's sum do), without the ops; ValueError when `shape` does not fit."""
+    gshape = data.shape
+    lead = len(gshape) - len(shape)
+    if lead < 0:
+        raise ValueError
+    axes = list(range(lead))
+    kept = False  # some dim of `shape` is 1 where the gradient's is not
+    for i, size in enumerate(shape):
+        n = gshape[lead + i]
+        if size == 1 and n != 1:
+            axes.append(lead + i)
+            kept = True
+        elif size != n:
+            raise ValueError
+    if not axes:  # only leading 1s to drop
+        return data.reshape(shape)
+    acc = np.float32 if data.dtype == np.float16 else None
+    if kept:
+        out = np.add.reduce(data, axis=tuple(axes), dtype=acc, keepdims=True).reshape(shape)
+    else:
+        out = np.add.reduce(data, axis=tuple(axes), dtype=acc)
+    return out if acc is None else out.astype(np.float16)
 
 
 def _add_to_buffer(buffers: dict, node, nr: int, g, create_graph: bool) -> None:
