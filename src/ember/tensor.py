@@ -376,8 +376,8 @@ class Tensor:
     # ---- autograd ---------------------------------------------------------------------
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) into every leaf's `.grad` (see autograd.backward)."""
-        from .autograd.engine import backward
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        run = _engine_backward or _load_engine_backward()  # bound once, not imported per call
+        run(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def register_hook(self, hook):
         """hook(grad) -> new grad or None, called when this tensor's gradient is computed."""
@@ -628,6 +628,16 @@ def _parse_to(t, *args, dtype=None, device=None, copy=False, non_blocking=False,
     if isinstance(device, str):
         device = backend.device(device)
     return dtype, device, copy
+
+
+_engine_backward = None  # autograd.engine.backward (the engine imports this module)
+
+
+def _load_engine_backward():
+    global _engine_backward
+    from .autograd.engine import backward
+    _engine_backward = backward
+    return backward
 
 
 def _bind_ops() -> None:

@@ -286,14 +286,22 @@ class Expand(ViewPrimitive):
 def broadcast_view(x, shape: tuple):
     """`np.broadcast_to(x, shape)`: a read-only view with stride 0 on new and stretched
     dims, built directly (np.broadcast_to costs ~2 us, mostly Python argument handling)."""
-    if type(x) is not np.ndarray or not x.flags.c_contiguous:
+    if x.__class__ is not np.ndarray:
         return np.broadcast_to(x, shape)
-    lead = len(shape) - x.ndim
-    strides = [0] * lead
-    for size, have, step in zip(shape[lead:], x.shape, x.strides):
-        strides.append(0 if have == 1 and size != 1 else step)
-    out = np.ndarray(shape, x.dtype, x, 0, tuple(strides))
-    out.flags.writeable = False
+    have = x.shape
+    lead = len(shape) - len(have)
+    if shape[lead:] == have:  # only new leading dims (a scalar, a bias): nothing stretched
+        strides = (0,) * lead + x.strides
+    else:
+        strides = [0] * lead
+        for size, n, step in zip(shape[lead:], have, x.strides):
+            strides.append(0 if n == 1 and size != 1 else step)
+    try:
+        # x's strides, counted from its first element, which is where its buffer starts
+        out = np.ndarray(shape, x.dtype, x, 0, strides)
+    except ValueError:  # no buffer: x is not contiguous
+        return np.broadcast_to(x, shape)
+    out.setflags(write=False)  # the method: cheaper than out.flags.writeable = False
     return out
 
 
