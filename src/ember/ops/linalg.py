@@ -297,6 +297,18 @@ class Addmm(Primitive):
         # the gradient comes out in the operand's own layout (for W.t(): W's, which the
         # leaf then keeps without a copy).
         m1_cols, m2_cols = _column_major(m1._data), _column_major(m2._data)
+        if (not grad_mode._enabled and self.alpha == 1 and grad.__class__ is Tensor
+                and m1.__class__ is Tensor and m2.__class__ is Tensor):
+            g, a, b = grad._data, m1._data, m2._data
+            if g.__class__ is np.ndarray and g.dtype.kind == "f":
+                # No graph to build (and no tangent or batch to carry): the same
+                # products on the arrays, without mm's and t()'s tensors and checks.
+                grad_m1 = grad_m2 = None
+                if need_m1:
+                    grad_m1 = Tensor._make(np.dot(b, g.T).T if m1_cols else np.dot(g, b.T))
+                if need_m2:
+                    grad_m2 = Tensor._make(np.dot(g.T, a).T if m2_cols else np.dot(a.T, g))
+                return grad if self.beta == 1 else grad * self.beta, grad_m1, grad_m2
         m1, m2 = _conj_if_complex(m1, m2)
         grad_bias = grad if self.beta == 1 else grad * self.beta
         g = grad if self.alpha == 1 else grad * self.alpha
