@@ -178,7 +178,7 @@ class Permute(ViewPrimitive):
     def forward(self, x, dims, name):
         self.grad_fn_name = name
         self.dims = dims
-        return np.transpose(x, dims)
+        return x.transpose(dims)  # the method: np.transpose's wrapper costs ~0.5 us more
 
     def backward(self, grad):
         inv = [0] * len(self.dims)
@@ -224,7 +224,10 @@ def t(input) -> Tensor:
     ndim = input._data.ndim
     if ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {ndim}D")
-    return Permute.apply(input, dims=tuple(range(ndim))[::-1], name="TBackward0")
+    return Permute.apply(input, dims=_REVERSED_DIMS[ndim], name="TBackward0")
+
+
+_REVERSED_DIMS = ((), (0,), (1, 0))  # t()'s dims by rank
 
 
 class Unsqueeze(ViewPrimitive):
