@@ -85,10 +85,13 @@ def test_pairwise_distance_gradcheck_and_errors():
 @pytest.mark.parametrize("p", P_VALUES)
 def test_cdist_matches_torch(p, dtype):
     a, b = randn(4, 3, dtype=dtype), randn(6, 3, dtype=dtype)
-    check(lambda T, x, y: T.cdist(x, y, p=p), a, b)
+    # float32 with p < 1: (sum |d|^p)^(1/p) magnifies rounding (missed 1e-6 by 2.4e-6
+    # on some random draws)
+    tol = {"atol": 1e-5, "grad_atol": 1e-4} if dtype == np.float32 else {}
+    check(lambda T, x, y: T.cdist(x, y, p=p), a, b, **tol)
     # batched, with broadcasting of the batch dims
     check(lambda T, x, y: T.cdist(x, y, p=p), randn(2, 1, 4, 3, dtype=dtype),
-          randn(3, 5, 3, dtype=dtype))
+          randn(3, 5, 3, dtype=dtype), **tol)
 
 
 @pytest.mark.parametrize("mode", ["use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist",
