@@ -8,7 +8,7 @@ ember/torch ratio of the medians (below 1: ember is faster).
 
 Workloads come from the modules beside this file, each exposing `workloads(lib)`:
 `overhead.py` (per-op cost on tiny tensors), `training.py` (MLP steps, inference),
-`cnn.py` (LeNet-like and MNIST-1D CNN steps), `recurrent_attention.py` (GRU,
+`cnn.py` (LeNet-like, MNIST-1D and seed 002's ConvNet steps), `recurrent_attention.py` (GRU,
 TransformerEncoder). Extra rows: fp32 matmul GFLOP/s (ember vs NumPy itself), import
 time and memory (RSS after import, peak RSS over 100 batch-512 MLP steps).
 
