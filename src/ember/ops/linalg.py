@@ -82,6 +82,22 @@ class MatMul(Primitive):
     def backward(self, grad):
         a, b = self.saved_tensors
         need_a, need_b = a._requires_grad, b._requires_grad
+        if (not grad_mode._enabled and grad.__class__ is Tensor
+                and a.__class__ is Tensor and b.__class__ is Tensor):
+            g, x, y = grad._data, a._data, b._data
+            if (g.__class__ is np.ndarray and g.ndim == 2 and x.ndim == 2 and y.ndim == 2
+                    and g.dtype.kind == "f"):
+                # mm with no graph to build (and no tangent or batch to carry): Addmm's
+                # array shortcut, each gradient in its operand's layout (torch's
+                # mm_mat1/mat2_backward).
+                grad_a = grad_b = None
+                if need_a:
+                    grad_a = Tensor._make(np.dot(y, g.T).T if _column_major(x)
+                                          else np.dot(g, y.T))
+                if need_b:
+                    grad_b = Tensor._make(np.dot(g.T, x).T if _column_major(y)
+                                          else np.dot(x.T, g))
+                return grad_a, grad_b
         a, b = _conj_if_complex(a, b)
         if a.ndim == 1 and b.ndim == 1:  # dot: grad is a scalar
             return (grad * b if need_a else None,
