@@ -12,9 +12,10 @@ from collections import namedtuple
 import numpy as np
 
 from .. import dtypes
+from ..autograd import grad_mode
 from ..tensor import Tensor
 from .primitive import Primitive
-from .shape import Expand, Reshape
+from .shape import Expand, Reshape, broadcast_view
 
 __all__ = [
     'all',
@@ -187,6 +188,15 @@ class Mean(Primitive):
     def backward(self, grad):
         if self.count == 0:  # the input is empty, so is its gradient
             return _expand_back(grad, self.shape, self.axes, self.keepdim)
+        if not grad_mode._enabled and grad.__class__ is Tensor:
+            g = grad._data
+            if (g.__class__ is np.ndarray and g.dtype.kind == "f" and g.dtype.itemsize >= 4
+                    and (self.keepdim or len(self.axes) == len(self.shape))):
+                # No graph to build (and no tangent or batch to carry): the division and
+                # the broadcast on the array, without two ops' dispatch.
+                q = np.divide(g, self.count, out=np.empty(g.shape, g.dtype))
+                shape = tuple(self.shape)
+                return Tensor._make(q if q.shape == shape else broadcast_view(q, shape))
         return _expand_back(grad / self.count, self.shape, self.axes, self.keepdim)
 
 
