@@ -126,7 +126,11 @@ class Sequential(Module):
         return [key for key in super().__dir__() if not key.isdigit()]
 
     def forward(self, input):
-        for module in self:
+        # The registry's values directly (what __iter__ yields) unless a subclass
+        # iterates differently: saves the iterator call per forward.
+        modules = (self._modules.values() if type(self).__iter__ is Sequential.__iter__
+                   else self)
+        for module in modules:
             input = module(input)
         return input
 
