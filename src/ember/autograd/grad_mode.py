@@ -53,7 +53,7 @@ class _NoParamGradModeContext(_GradModeContext):
 
     def __new__(cls, orig_func=None):
         if orig_func is None:
-            return super().__new__(cls)
+            return object.__new__(cls)  # the base classes define no __new__
         return cls()(orig_func)
 
 
@@ -62,6 +62,11 @@ class no_grad(_NoParamGradModeContext):  # noqa: N801
 
     def _new_mode(self) -> bool:
         return False
+
+    def __enter__(self):  # _GradModeContext's, with the mode inlined (the inference path)
+        global _enabled
+        self._prev = _enabled
+        _enabled = False
 
 
 class enable_grad(_NoParamGradModeContext):  # noqa: N801
