@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import grad_mode
-from ..autograd.node import Node
+from ..autograd.node import NO_EDGE, Node, SavedOutput, _sequence, gradient_edge
 from ..tensor import Tensor
 
 _FLOATING_KINDS = ("f", "c")
@@ -67,7 +67,47 @@ class Primitive(Node):
             return self._wrap(out, inputs, 0, False)
         return _make(out)
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # _record's inlined path holds for ops that keep the base wrapping and saving
+        cls._custom_record = (cls._wrap is not Primitive._wrap or cls.connect is not Node.connect
+                              or cls.save_for_backward is not Node.save_for_backward)
+
+    _custom_record = False
+
     def _record(self, out, inputs):
+        if out.__class__ is tuple or self.is_view or self._custom_record:
+            return self._record_general(out, inputs)
+        # One output, not a view (most ops): connect, _wrap and save_for_backward
+        # inlined, the same steps without three calls and their generality.
+        edges, meta = [], []
+        for x in inputs:
+            if getattr(x, "_requires_grad", False):
+                edges.append(gradient_edge(x))
+                data = x._data
+                meta.append((data.shape, data.dtype))
+            else:
+                edges.append(NO_EDGE)
+                meta.append(None)
+        self.next_functions = tuple(edges)
+        self._input_meta = tuple(meta)
+        self._sequence_nr = next(_sequence)
+        t = _make(out)
+        if t._data.dtype.kind in _FLOATING_KINDS:
+            t._requires_grad = True
+            t.grad_fn = self
+        if self.save_inputs or self.save_output:
+            saved = self.inputs_to_save(inputs)
+            versions = [x._vc[0] if isinstance(x, Tensor) else None for x in saved]
+            if self.save_output:
+                # the op's own output without its grad_fn (no tensor <-> node cycle)
+                saved.append(SavedOutput(t) if t.grad_fn is self else t)
+                versions.append(t._vc[0])
+            self._saved = tuple(saved)
+            self._saved_versions = tuple(versions)
+        return t
+
+    def _record_general(self, out, inputs):
         self.connect(inputs)
         if out.__class__ is tuple:
             outs = tuple(self._wrap(o, inputs, i, True) for i, o in enumerate(out))
