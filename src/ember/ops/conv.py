@@ -24,6 +24,7 @@ import threading
 
 import numpy as np
 
+from .. import _parallel
 from ..autograd import grad_mode
 from ..tensor import Tensor
 from .primitive import Primitive
@@ -319,10 +320,10 @@ def conv_forward(x, w, stride, padding, dilation, groups, bias=None, keep=None, 
     if out is None:
         out = np.empty((n, o) + out_size, np.result_type(x, w))
     step = _step(plan, n, c, x.itemsize)
-    if step < n:
-        for i in range(0, n, step):
-            conv_forward(x[i:i + step], w, stride, padding, dilation, groups, bias,
-                         out=out[i:i + step])
+    if step < n:  # slices of samples, on as many threads as BLAS has (see _parallel)
+        _parallel.run(lambda i: conv_forward(x[i:i + step], w, stride, padding, dilation,
+                                             groups, bias, out=out[i:i + step]),
+                      range(0, n, step))
         return out
     cm = _columns(plan, x)
     if keep is not None:
@@ -353,9 +354,10 @@ def conv_transpose_forward(x, w, stride, padding, dilation, groups, output_paddi
         out = np.empty((n, cout_g * groups) + size, np.result_type(x, w))
     step = _step(plan, n, cout_g * groups, x.itemsize)
     if step < n:
-        for i in range(0, n, step):
-            conv_transpose_forward(x[i:i + step], w, stride, padding, dilation, groups,
-                                   output_padding, out=out[i:i + step])
+        _parallel.run(lambda i: conv_transpose_forward(x[i:i + step], w, stride, padding,
+                                                       dilation, groups, output_padding,
+                                                       out=out[i:i + step]),
+                      range(0, n, step))
         return out
     ck = cout_g * math.prod(kernel)
     wt = w.reshape(groups, cin // groups, ck).transpose(0, 2, 1)  # (G, Cout/G*K, Cin/G)
@@ -381,9 +383,11 @@ def conv_weight_grad(x, gout, kernel, stride, padding, dilation, groups, cols=No
     o, out_size = gout.shape[1], tuple(gout.shape[2:])
     plan = _plan(n, tuple(x.shape[2:]), kernel, stride, padding, dilation, out_size)
     step = _step(plan, n, c, x.itemsize)
-    if step < n:
-        return sum(conv_weight_grad(x[i:i + step], gout[i:i + step], kernel, stride, padding,
-                                    dilation, groups) for i in range(0, n, step))
+    if step < n:  # the slices' sums added in order: the same bits on any thread count
+        return sum(_parallel.run(lambda i: conv_weight_grad(x[i:i + step], gout[i:i + step],
+                                                            kernel, stride, padding, dilation,
+                                                            groups),
+                                 range(0, n, step)))
     if cols is None:
         cols = _columns(plan, x)
     gt = (_spread(plan, gout) if spread is None else spread).reshape(
