@@ -94,6 +94,16 @@ def _expand_back(grad: Tensor, shape: tuple, axes: tuple, keepdim: bool) -> Tens
 
     A full reduction's 0-d gradient broadcasts as it is (torch's SumBackward0 is one
     expand too)."""
+    if not grad_mode._enabled and grad.__class__ is Tensor and grad._data.__class__ is np.ndarray:
+        # No graph to build (and no tangent or batch to carry): the reshape and the
+        # broadcast on the array, without the view ops' dispatch.
+        g = grad._data
+        if not keepdim and axes and len(axes) < len(shape):
+            g = g.reshape(tuple(1 if i in axes else n for i, n in enumerate(shape)))
+        shape = tuple(shape)
+        if g.shape == shape:
+            return grad if g is grad._data else Tensor._make(g)
+        return Tensor._make(broadcast_view(g, shape))
     if not keepdim and axes and len(axes) < len(shape):
         kept = list(shape)
         for a in axes:
