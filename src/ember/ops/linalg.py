@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import dtypes
 from ..autograd import grad_mode
+from ..autograd.engine import _sum_array_to_shape
 from ..tensor import Tensor, legacy_type_name
 from .primitive import Primitive
 
@@ -324,7 +325,16 @@ class Addmm(Primitive):
                     grad_m1 = Tensor._make(np.dot(b, g.T).T if m1_cols else np.dot(g, b.T))
                 if need_m2:
                     grad_m2 = Tensor._make(np.dot(g.T, a).T if m2_cols else np.dot(a.T, g))
-                return grad if self.beta == 1 else grad * self.beta, grad_m1, grad_m2
+                grad_bias = grad if self.beta == 1 else grad * self.beta
+                meta = self._input_meta[0]
+                if meta is not None and meta[0] != g.shape:
+                    # the bias broadcast over the rows: its gradient reduced here, on the
+                    # array, as the engine would (one call less per layer)
+                    try:
+                        grad_bias = Tensor._make(_sum_array_to_shape(grad_bias._data, meta[0]))
+                    except ValueError:
+                        pass  # not reducible: the engine raises its error
+                return grad_bias, grad_m1, grad_m2
         m1, m2 = _conj_if_complex(m1, m2)
         grad_bias = grad if self.beta == 1 else grad * self.beta
         g = grad if self.alpha == 1 else grad * self.alpha
@@ -378,6 +388,11 @@ def linear(input, weight, bias=None) -> Tensor:
     if out is not None:
         return out
     if bias is not None and input.ndim == 2:
+        x, w, b = input._data, weight._data, bias._data
+        if (w.ndim == 2 and b.ndim == 1 and x.ndim == 2 and x.shape[1] == w.shape[1]
+                and b.shape[0] == w.shape[0] and x.dtype is w.dtype and b.dtype is w.dtype):
+            # what addmm's checks would accept, known from the arrays: Addmm directly
+            return Addmm.apply(bias, input, weight.t(), beta=1, alpha=1)
         return addmm(bias, input, weight.t())  # AddmmBackward0 <- TBackward0
     if bias is not None and bias.ndim == 1 and input._data.flags.c_contiguous:
         lead = tuple(input.shape[:-1])
