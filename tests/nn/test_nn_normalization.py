@@ -210,7 +210,9 @@ def test_normalize_and_instance_norm_gradcheck():
 
 def test_torch_namespace_forms_take_torch_argument_order():
     x, w, b = randn(4, 3), randn(3), randn(3)
-    tol = _tol(np.float32)
+    # groups of 3-4 values: 1 / std can be large, so allow a few 1e-5 on the gradients
+    # (failed once by 1.1e-5 at 1e-5, depending on the random draw)
+    tol = {"grad_atol": 5e-5}
     check(lambda t, x, w, b: t.batch_norm(x, w, b, None, None, True, 0.1, 1e-5, False),
           x, w, b, **tol)
     check(lambda t, x, w, b: t.instance_norm(x, w, b, None, None, True, 0.1, 1e-5, False),
