@@ -637,3 +637,11 @@ def test_property_broadcast_errors_match_torch(a, b):
         check_error(BINARY["add"], randn(*a), randn(*b))
         return
     check(BINARY["mul"], randn(*a), randn(*b))
+
+
+@pytest.mark.parametrize("dtype,number", [("uint8", -3), ("int8", 300), ("int16", -70000),
+                                          ("bool", 2), ("int64", 2 ** 40)])
+def test_true_division_of_an_integer_tensor_by_a_number_does_not_wrap_it(dtype, number):
+    out = [lib.tensor([1, 2, 0], dtype=getattr(lib, dtype)) / number for lib in (ember, torch)]
+    assert str(out[0].dtype).replace("ember", "torch") == str(out[1].dtype)
+    np.testing.assert_allclose(out[0].numpy(), out[1].numpy(), rtol=1e-6)

@@ -523,6 +523,11 @@ def div(input, other, *, rounding_mode=_UNSET, out=None):
             # torch computes `number / tensor` as reciprocal(tensor) * number
             return mul(reciprocal(other), input)
         input = _scalar_tensor(input, other)
+    if (rounding_mode is None and isinstance(other, (int, np.integer))
+            and not isinstance(other, bool) and input._data.dtype.kind in "iub"):
+        # true division is done in floating point: the number must not first wrap
+        # around in the tensor's integer dtype (uint8 / -3 is -0.33, as in torch)
+        other = float(other)
     result = Div.apply(input, other, rounding_mode=rounding_mode)
     if explicit and result.grad_fn is not None:
         result.grad_fn.grad_fn_name = "DivBackward2"
