@@ -35,6 +35,8 @@ torch.func.jvp.
 
 from __future__ import annotations
 
+import contextlib
+
 from .. import autograd
 from ..autograd import grad_mode
 from ..autograd.node import SavedOutput
@@ -51,6 +53,16 @@ _HIDDEN: list = []
 
 def _visible(level: int) -> bool:
     return level in LEVELS and (not _HIDDEN or level < _HIDDEN[-1])
+
+
+@contextlib.contextmanager
+def _computing_tangents_of(level: int):
+    """While a rule for `level` runs, hide that level and the inner ones."""
+    _HIDDEN.append(level)
+    try:
+        yield
+    finally:
+        _HIDDEN.pop()
 
 
 # ---- tangents on tensors ------------------------------------------------------------
@@ -160,12 +172,9 @@ def dispatch(cls, original, args, params):
         ptans = {k: v for k, v in ptans.items() if v is not None}
         if all(t is None for t in tans) and not ptans:
             continue
-        _HIDDEN.append(level)
-        try:
-            use = transpose_rule if ptans or rule is diagonal_rule else rule
+        use = transpose_rule if ptans or rule is diagonal_rule else rule
+        with _computing_tangents_of(level):
             tan_out = use(cls, args, tans, params, out, ptans)
-        finally:
-            _HIDDEN.pop()
         _attach(out, tan_out, level)
     return out
 
@@ -183,11 +192,8 @@ def finish_with_tangents(node, result, inputs) -> None:
         tans = tuple(tangent(a, level) if _is_float(a) else None for a in inputs)
         if all(t is None for t in tans):
             continue
-        _HIDDEN.append(level)
-        try:
+        with _computing_tangents_of(level):
             tan = _diagonal_from_node(node, inputs, tans, result)
-        finally:
-            _HIDDEN.pop()
         _attach(result, tan, level)
 
 
@@ -219,8 +225,7 @@ def commit_tangent(t: Tensor, result: Tensor) -> None:
            if lvl in LEVELS}
     old = getattr(t, "_fw", None) or {}
     for lvl in sorted(set(new) | {lvl for lvl in old if lvl in LEVELS}):
-        _HIDDEN.append(lvl)
-        try:
+        with _computing_tangents_of(lvl):
             tan = new.get(lvl)
             tan = zeros_like(t) if tan is None else tan.expand(tuple(t.shape)).to(t.dtype)
             _set_tangent(t, lvl, tan)
@@ -232,8 +237,6 @@ def commit_tangent(t: Tensor, result: Tensor) -> None:
                 where = Tensor._make(_view_index(base._data, t._data).reshape(-1))
                 base_tan = base_tan.reshape(-1).index_copy(0, where, tan.reshape(-1))
                 _set_tangent(base, lvl, base_tan.reshape(tuple(base.shape)))
-        finally:
-            _HIDDEN.pop()
 
 
 # ---- rules --------------------------------------------------------------------------
@@ -254,11 +257,15 @@ def rule_name(cls) -> str:
     return find_rule(cls).__name__
 
 
+def _tangents_in_place(args, tans) -> list:
+    """The arguments with each float tensor replaced by its tangent (zeros if none)."""
+    return [t if t is not None else (_zeros(a) if _is_float(a) else a)
+            for a, t in zip(args, tans)]
+
+
 def linear_rule(cls, args, tans, params, out, ptans):
     """J t = op(t): the op on the tangents (zeros where an input has none)."""
-    new = [t if t is not None else (_zeros(a) if _is_float(a) else a)
-           for a, t in zip(args, tans)]
-    return cls.apply(*new, **params)
+    return cls.apply(*_tangents_in_place(args, tans), **params)
 
 
 def multilinear_rule(cls, args, tans, params, out, ptans):
@@ -453,8 +460,7 @@ def _affine_fill_rule(cls, args, tans, params, out, ptans):
     for key in ("value",):
         if key in new_params and not isinstance(new_params[key], Tensor):
             new_params[key] = 0
-    new = [t if t is not None else (_zeros(a) if _is_float(a) else a)
-           for a, t in zip(args, tans)]
+    new = _tangents_in_place(args, tans)
     # a Python fill value passed positionally: zero it too
     new = [0 if (i > 0 and isinstance(a, (int, float)) and not isinstance(a, bool)) else a
            for i, a in enumerate(new)]
